@@ -1,0 +1,1 @@
+"""smartbranch: branch intelligence for retail banks."""
