@@ -1,0 +1,1 @@
+"""Devices, staff sign-in, sessions, permissions and data scope, the audit trail."""

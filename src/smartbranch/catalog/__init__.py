@@ -1,0 +1,1 @@
+"""Products (with risk levels) and, later, the knowledge base."""

@@ -1,0 +1,1 @@
+"""The unified customer record (ECIF): customers, credentials, holdings, profiles; identify."""

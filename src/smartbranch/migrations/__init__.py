@@ -1,0 +1,1 @@
+"""Alembic migrations (packaged, so an installed wheel can migrate its database)."""

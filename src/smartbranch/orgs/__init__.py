@@ -1,0 +1,1 @@
+"""Organisation: head office → branches → outlets, staff and roles."""

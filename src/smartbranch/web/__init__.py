@@ -1,0 +1,1 @@
+"""The channels' HTML pages: kiosk first; templates, static assets, translations."""
