@@ -1,0 +1,1 @@
+"""The synthetic bank. Imported only by the CLI, tests and benchmarks."""
