@@ -34,6 +34,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="Branch intelligence for retail banks: the integrated front end.",
         lifespan=lifespan,
+        docs_url=None,  # served by smartbranch.web.apidocs without CDN or inline script
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from smartbranch.web.apidocs import router as apidocs_router
 from smartbranch.web.auth.routes import router as auth_router
 from smartbranch.web.device.routes import router as device_router
 from smartbranch.web.errors import install_error_handlers
@@ -20,4 +21,5 @@ def install(app: FastAPI) -> None:
     app.include_router(auth_router)
     app.include_router(workbench_router)
     app.include_router(kiosk_router)
+    app.include_router(apidocs_router)
     install_error_handlers(app)
