@@ -7,18 +7,29 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 
 from smartbranch import credentials
-from smartbranch.auth.dependencies import PrincipalDep
+from smartbranch.auth.dependencies import PrincipalDep, StaffPrincipalDep
 from smartbranch.auth.models import STAFF_DEVICE_KINDS
 from smartbranch.auth.service import DeviceKindNotAllowedError, SessionExpiredError
 from smartbranch.customers import service
-from smartbranch.customers.schemas import IdentifyRequest, IdentifyResponse
+from smartbranch.customers.schemas import CustomerRecord, IdentifyRequest, IdentifyResponse
 from smartbranch.customers.tiers import TIER_LABELS
-from smartbranch.errors import CSRFError, DeviceNotEnrolledError, NotAuthenticatedError
+from smartbranch.errors import (
+    BadRequestError,
+    CSRFError,
+    DeviceNotEnrolledError,
+    NotAuthenticatedError,
+)
 from smartbranch.http import LocaleDep, SessionDep, SettingsDep, error_responses
-from smartbranch.i18n import translate
+from smartbranch.i18n import N_, translate
 from smartbranch.orgs.service import OutletNotFoundError
 
 router = APIRouter(tags=["customers"])
+
+
+class PurposeUnknownError(BadRequestError):
+    code = "purpose_unknown"
+    message = N_("Unknown purpose {purpose}: use service, marketing, complaint or review.")
+
 
 IDENTIFY_ERRORS = (
     *credentials.CREDENTIAL_ERRORS,
@@ -71,3 +82,34 @@ async def identify(
         expires_at=found.expires_at,
         customer_number=found.customer_number if found.in_scope else None,
     )
+
+
+PURPOSES = ("service", "marketing", "complaint", "review")
+
+
+@router.get(
+    "/customers/{number}",
+    response_model=CustomerRecord,
+    responses=error_responses(
+        DeviceNotEnrolledError,
+        NotAuthenticatedError,
+        SessionExpiredError,
+        service.RoleNotAllowedError,
+        service.CustomerOutOfScopeError,
+        service.CustomerNumberNotFoundError,
+        PurposeUnknownError,
+    ),
+    summary="A customer's record, as the caller's role may see it",
+)
+async def get_customer(
+    number: str,
+    session: SessionDep,
+    principal: StaffPrincipalDep,
+    purpose: str = "service",
+) -> CustomerRecord:
+    """Only for signed-in staff whose org subtree holds the customer's home outlet. Names,
+    phones, cards and assets are cut down per role (see ``customers.disclosure``). Every read
+    writes an audit row with its purpose."""
+    if purpose not in PURPOSES:
+        raise PurposeUnknownError(purpose=purpose)
+    return await service.get_record(session, principal, number, purpose=purpose)

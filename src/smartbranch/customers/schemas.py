@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -45,3 +46,35 @@ class IdentifyResponse(BaseModel):
         default=None,
         description="Only for signed-in staff devices, and only for customers in their scope.",
     )
+
+
+class CredentialOut(BaseModel):
+    kind: str
+    masked: str = Field(description="BIN + last 4 or last 4 only, by role.")
+    status: str
+
+
+class HoldingOut(BaseModel):
+    product_code: str
+    category: str
+    balance: Decimal
+    opened_on: date
+    maturity_on: date | None
+
+
+class CustomerRecord(BaseModel):
+    """A customer's record as the calling role may see it."""
+
+    number: str
+    name: str = Field(description="Full name, or surname only for roles that need no more.")
+    gender: str
+    age: int
+    birth_date: date | None = Field(default=None, description="Only for account managers.")
+    phone: str = Field(description="Masked unless the caller is the customer's own manager.")
+    home_outlet: str
+    home_city: str
+    risk_tolerance: int
+    tier: Tier
+    aum: Decimal | None = Field(default=None, description="Not shown to tellers.")
+    credentials: list[CredentialOut]
+    holdings: list[HoldingOut] | None = Field(default=None, description="Not for tellers.")

@@ -1,9 +1,12 @@
-"""The customer record's rules: identify a customer from a presented credential."""
+"""The customer record's rules: identify a customer from a presented credential, and read
+a record as the caller's role may see it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,16 +15,25 @@ from smartbranch import credentials
 from smartbranch.auth.models import DeviceKind, Identification
 from smartbranch.auth.service import DeviceKindNotAllowedError, Principal, record_audit
 from smartbranch.auth.tokens import REFERENCE_PREFIX, new_token, token_hash
+from smartbranch.credentials import CredentialKind, mask_card_last4, mask_name, mask_phone
+from smartbranch.customers.disclosure import RECORD_DISCLOSURE
 from smartbranch.customers.greeting import greeting
 from smartbranch.customers.models import (
     Credential,
     CredentialStatus,
     Customer,
     CustomerProfile,
+    Holding,
     Tier,
 )
+from smartbranch.customers.schemas import CredentialOut, CustomerRecord, HoldingOut
 from smartbranch.db import utcnow
-from smartbranch.errors import ConflictError, ForbiddenError, NotFoundError
+from smartbranch.errors import (
+    ConflictError,
+    ForbiddenError,
+    NotAuthenticatedError,
+    NotFoundError,
+)
 from smartbranch.i18n import N_
 from smartbranch.orgs.models import OrgUnit
 from smartbranch.orgs.service import get_outlet_by_code, within
@@ -151,3 +163,102 @@ async def identify(
 def greeting_for(identified: Identified, locale: str) -> str:
     """The public-screen greeting of an identified customer."""
     return greeting(identified.name, identified.gender, locale)
+
+
+class RoleNotAllowedError(ForbiddenError):
+    code = "role_not_allowed"
+    message = N_("Your role does not give access to individual customer records.")
+
+
+class CustomerOutOfScopeError(ForbiddenError):
+    code = "customer_out_of_scope"
+    message = N_("This customer belongs to another part of the bank.")
+
+
+class CustomerNumberNotFoundError(NotFoundError):
+    code = "customer_not_found"
+    message = N_("No customer with number {number}.")
+
+
+async def get_record(
+    session: AsyncSession, principal: Principal, number: str, *, purpose: str
+) -> CustomerRecord:
+    """A customer's record cut down to what the caller's role may see; audited.
+
+    Staff see only the customers of their org subtree (by the customer's home outlet).
+    """
+    staff = principal.staff
+    if staff is None:
+        raise NotAuthenticatedError()
+    disclosure = RECORD_DISCLOSURE.get(staff.role)
+    if disclosure is None:
+        raise RoleNotAllowedError()
+    row = (
+        await session.execute(
+            select(Customer, OrgUnit.path, OrgUnit.code, OrgUnit.timezone, CustomerProfile)
+            .join(OrgUnit, OrgUnit.id == Customer.home_outlet_id)
+            .outerjoin(CustomerProfile, CustomerProfile.customer_id == Customer.id)
+            .where(Customer.number == number)
+        )
+    ).one_or_none()
+    if row is None:
+        raise CustomerNumberNotFoundError(number=number)
+    customer, home_path, home_code, timezone, profile = row
+    if not within(home_path, staff.org_path):
+        raise CustomerOutOfScopeError()
+    credentials_rows = (
+        await session.scalars(
+            select(Credential).where(Credential.customer_id == customer.id).order_by(Credential.id)
+        )
+    ).all()
+    holdings = None
+    if disclosure.assets:
+        holdings = [
+            HoldingOut(
+                product_code=h.product_code,
+                category=h.category,
+                balance=h.balance,
+                opened_on=h.opened_on,
+                maturity_on=h.maturity_on,
+            )
+            for h in await session.scalars(
+                select(Holding).where(Holding.customer_id == customer.id).order_by(Holding.id)
+            )
+        ]
+    own_manager = customer.account_manager_id == staff.id
+    today = datetime.now(ZoneInfo(timezone)).date()
+    born = customer.birth_date
+    record = CustomerRecord(
+        number=customer.number,
+        name=customer.name if disclosure.full_name else mask_name(customer.name),
+        gender=customer.gender,
+        age=today.year - born.year - ((today.month, today.day) < (born.month, born.day)),
+        birth_date=born if disclosure.birth_date else None,
+        phone=customer.phone if disclosure.phone or own_manager else mask_phone(customer.phone),
+        home_outlet=home_code,
+        home_city=customer.home_city,
+        risk_tolerance=customer.risk_tolerance,
+        tier=Tier(profile.tier) if profile else Tier.STANDARD,
+        aum=(profile.aum if profile else Decimal(0)) if disclosure.assets else None,
+        credentials=[
+            CredentialOut(
+                kind=c.kind,
+                masked=c.masked
+                if disclosure.card_bin or c.kind == CredentialKind.ID_CARD
+                else mask_card_last4(c.masked),
+                status=c.status,
+            )
+            for c in credentials_rows
+        ],
+        holdings=holdings,
+    )
+    record_audit(
+        session,
+        principal,
+        action="customer.read",
+        customer_id=customer.id,
+        purpose=purpose,
+        detail={"fields": "record", "assets": disclosure.assets},
+    )
+    await session.flush()
+    return record
