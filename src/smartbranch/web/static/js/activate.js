@@ -8,20 +8,26 @@
 (function () {
   "use strict";
 
-  var field = document.getElementById("device-token");
-  var hash = window.location.hash;
-  if (!hash) {
-    return;
+  function takeTokenFromFragment() {
+    var field = document.getElementById("device-token");
+    var hash = window.location.hash;
+    if (!hash) {
+      return;
+    }
+    var token = "";
+    try {
+      token = decodeURIComponent(hash.slice(1));
+    } catch (error) {
+      token = "";
+    }
+    if (field && token.indexOf("sbd_") === 0) {
+      field.value = token;
+    }
+    // Drop the fragment from the address bar and from this history entry.
+    window.history.replaceState(null, "", window.location.pathname + window.location.search);
   }
-  var token = "";
-  try {
-    token = decodeURIComponent(hash.slice(1));
-  } catch (error) {
-    token = "";
-  }
-  if (field && token.indexOf("sbd_") === 0) {
-    field.value = token;
-  }
-  // Drop the fragment from the address bar and from this history entry.
-  window.history.replaceState(null, "", window.location.pathname + window.location.search);
+
+  takeTokenFromFragment();
+  // A second activation link opened on this page changes only the fragment.
+  window.addEventListener("hashchange", takeTokenFromFragment);
 })();
