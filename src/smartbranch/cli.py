@@ -1,0 +1,296 @@
+"""The ``smartbranch`` command."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from smartbranch.db import create_engine, create_sessionmaker, unit_of_work
+from smartbranch.settings import Settings, get_settings
+
+app = typer.Typer(help="smartbranch: branch intelligence for retail banks.", no_args_is_help=True)
+db_app = typer.Typer(help="The serving database.", no_args_is_help=True)
+devices_app = typer.Typer(help="Enrolled devices.", no_args_is_help=True)
+staff_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(devices_app, name="devices")
+app.add_typer(staff_app, name="staff")
+console = Console()
+
+DEMO_PASSWORD = "demo-2026"  # noqa: S105 - printed by `smartbranch demo` for demo staff only
+
+
+@contextmanager
+def progress_bars() -> Iterator[Callable[[str, int, int], None]]:
+    """A ``progress(stage, done, total)`` callback drawing one Rich bar per stage."""
+    tasks: dict[str, TaskID] = {}
+    with Progress(
+        TextColumn("{task.description:<18}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done, total=total)
+
+        yield update
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply the migrations up to REVISION (default: the newest)."""
+    from smartbranch.migrations.runner import upgrade
+
+    upgrade(get_settings(), revision)
+    console.print(f"database at [bold]{revision}[/]")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str) -> None:
+    """Revert the migrations down to REVISION."""
+    from smartbranch.migrations.runner import downgrade
+
+    downgrade(get_settings(), revision)
+
+
+@app.command()
+def generate(
+    customers: Annotated[int, typer.Option(min=100, help="How many customers.")] = 20_000,
+    outlets: Annotated[int, typer.Option(min=1, help="How many outlets.")] = 12,
+    branches: Annotated[int | None, typer.Option(min=1, help="How many branches.")] = None,
+    seed: Annotated[int, typer.Option(help="Same seed, same bank, byte for byte.")] = 42,
+    as_of: Annotated[str | None, typer.Option(help="Last day of history (YYYY-MM-DD).")] = None,
+    test_cards: Annotated[
+        int, typer.Option(min=0, help="Customers whose clear test cards go to TEST-CARDS.csv.")
+    ] = 200,
+) -> None:
+    """Write a synthetic bank into the lake (Parquet)."""
+    from smartbranch.simulation.bank import BankSpec, generate_bank
+
+    settings = get_settings()
+    spec = BankSpec(
+        customers=customers,
+        outlets=outlets,
+        branches=branches,
+        seed=seed,
+        test_cards=test_cards,
+        as_of=date.fromisoformat(as_of) if as_of else BankSpec.as_of,
+    )
+    with progress_bars() as progress:
+        summary = generate_bank(
+            spec,
+            settings.resolved_lake_path,
+            settings.resolved_simulation_path,
+            settings.credential_key_bytes(),
+            progress=progress,
+        )
+    console.print(summary)
+
+
+@app.command()
+def load(
+    lake: Annotated[Path | None, typer.Option(help="Lake folder (default: settings).")] = None,
+) -> None:
+    """Bring master data from the lake into the serving database (idempotent)."""
+    settings = get_settings()
+    summary = asyncio.run(_load(settings, lake or settings.resolved_lake_path))
+    console.print(summary)
+
+
+async def _load(settings: Settings, lake: Path) -> object:
+    from smartbranch.lake.load import load_lake
+
+    engine = create_engine(settings)
+    try:
+        with progress_bars() as progress:
+            return await load_lake(
+                engine, lake, tier_thresholds=settings.tier_thresholds_cny, progress=progress
+            )
+    finally:
+        await engine.dispose()
+
+
+@devices_app.command("enroll")
+def devices_enroll(
+    kind: Annotated[str, typer.Option(help="kiosk, tablet, counter, board or channel.")],
+    org: Annotated[str, typer.Option(help="Code of the org unit the device belongs to.")],
+    name: Annotated[str, typer.Option(help="A name staff recognise.")] = "",
+) -> None:
+    """Enroll a device and print its token. The token is shown once and stored hashed."""
+    device_id, token = asyncio.run(_enroll(get_settings(), kind, org, name))
+    console.print(f"device [bold]{device_id}[/] enrolled; its token (shown once):")
+    typer.echo(token)
+
+
+async def _enroll(settings: Settings, kind: str, org: str, name: str) -> tuple[int, str]:
+    from smartbranch.auth.service import enroll_device
+
+    async with _session(settings) as session:
+        device, token = await enroll_device(session, kind=kind, org_code=org, name=name)
+        return device.id, token
+
+
+@devices_app.command("list")
+def devices_list() -> None:
+    """List enrolled devices (never their tokens)."""
+    rows = asyncio.run(_devices(get_settings()))
+    table = Table("id", "kind", "org", "name", "token starts", "active")
+    for row in rows:
+        table.add_row(*[str(v) for v in row])
+    console.print(table)
+
+
+async def _devices(settings: Settings) -> list[tuple[object, ...]]:
+    from sqlalchemy import select
+
+    from smartbranch.auth.models import Device
+    from smartbranch.orgs.models import OrgUnit
+
+    async with _session(settings) as session:
+        result = await session.execute(
+            select(
+                Device.id, Device.kind, OrgUnit.code, Device.name, Device.token_hint, Device.active
+            )
+            .join(OrgUnit, OrgUnit.id == Device.org_unit_id)
+            .order_by(Device.id)
+        )
+        return [tuple(r) for r in result.all()]
+
+
+@devices_app.command("deactivate")
+def devices_deactivate(device_id: int) -> None:
+    """Stop a device from calling the API."""
+    asyncio.run(_deactivate(get_settings(), device_id))
+
+
+async def _deactivate(settings: Settings, device_id: int) -> None:
+    from smartbranch.auth.service import deactivate_device
+
+    async with _session(settings) as session:
+        await deactivate_device(session, device_id)
+
+
+@staff_app.command("set-password")
+def staff_set_password(
+    username: str,
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+) -> None:
+    """Set a member of staff's password (argon2id)."""
+    asyncio.run(_set_passwords(get_settings(), {username: password}))
+
+
+async def _set_passwords(settings: Settings, passwords: dict[str, str]) -> None:
+    from sqlalchemy import select
+
+    from smartbranch.auth.passwords import hash_password
+    from smartbranch.orgs.models import Staff
+
+    async with _session(settings) as session:
+        for username, password in passwords.items():
+            staff = await session.scalar(select(Staff).where(Staff.username == username))
+            if staff is None:
+                raise typer.BadParameter(f"no staff member {username}")
+            staff.password_hash = hash_password(password)
+
+
+@asynccontextmanager
+async def _session(settings: Settings) -> AsyncIterator[AsyncSession]:
+    """A unit of work on a fresh engine (commands run once, so the engine goes with them)."""
+    engine = create_engine(settings)
+    try:
+        async with unit_of_work(create_sessionmaker(engine)) as session:
+            yield session
+    finally:
+        await engine.dispose()
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[int, typer.Option(min=1)] = 1,
+) -> None:
+    """Serve the API and the pages."""
+    import uvicorn
+
+    from smartbranch.migrations.runner import upgrade
+
+    upgrade(get_settings())
+    uvicorn.run(
+        "smartbranch.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=True,
+        proxy_headers=False,
+    )
+
+
+@app.command()
+def demo(
+    customers: Annotated[int, typer.Option(min=100)] = 20_000,
+    outlets: Annotated[int, typer.Option(min=1)] = 12,
+    branches: Annotated[int, typer.Option(min=1)] = 3,
+    port: int = 8000,
+    serve_: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
+) -> None:
+    """First run: generate and load a small bank, enroll devices, set demo passwords.
+    Every run: print the URLs, logins and test cards, then serve on 127.0.0.1."""
+    from smartbranch.demo import prepare_demo
+
+    settings = get_settings()
+    with progress_bars() as progress:
+        info = prepare_demo(
+            settings,
+            customers=customers,
+            outlets=outlets,
+            branches=branches,
+            password=DEMO_PASSWORD,
+            progress=progress,
+        )
+    base = f"http://127.0.0.1:{port}"
+    console.rule("[bold]smartbranch demo")
+    console.print(f"Data: {info.summary}")
+    console.print("[bold]Devices[/] — open a link once in the browser that plays the device:")
+    for device in info.devices:
+        console.print(f"  {device['kind']:<8} @ {device['org']}  ", end="")
+        typer.echo(f"{base}/device/activate#{device['token']}")
+    staff = Table("staff login", "role", "password")
+    for login in info.logins:
+        staff.add_row(login["username"], login["role"], DEMO_PASSWORD)
+    console.print(staff)
+    cards = Table("TEST CARD (synthetic)", "kind", "tier", "status")
+    for card in info.test_cards:
+        cards.add_row(card["number"], card["kind"], card["tier"], card["status"])
+    console.print(cards)
+    console.print(f"API docs: {base}/docs    Kiosk: {base}/kiosk/{info.kiosk_outlet}")
+    if serve_:
+        serve(port=port)
+
+
+def main() -> None:
+    """Entry point."""
+    app()
