@@ -38,3 +38,26 @@ class TestCatalog:
         for cls in _all_error_classes():
             by_code.setdefault(cls.code, set()).add(cls.status_code)
         assert {code: s for code, s in by_code.items() if len(s) > 1} == {}
+
+
+class TestExtractedStrings:
+    def test_every_marked_string_has_a_zh_cn_translation(self) -> None:
+        """Extract like ``make i18n`` does (Python and templates) and look each one up."""
+        from pathlib import Path
+
+        from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+        from babel.messages.frontend import parse_mapping_cfg
+
+        root = Path(smartbranch.__file__).resolve().parent
+        with (root / "web" / "babel.cfg").open() as handle:
+            method_map, options_map = parse_mapping_cfg(handle)
+        keywords = {**DEFAULT_KEYWORDS, "N_": None}
+        missing = []
+        for filename, _line, message, _comments, _context in extract_from_dir(
+            root.parent.parent, method_map, options_map, keywords=keywords
+        ):
+            ids = message if isinstance(message, tuple) else (message,)
+            for msgid in ids:
+                if msgid and translate(msgid, "zh_CN") == msgid:
+                    missing.append(f"{filename}: {msgid}")
+        assert missing == []

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -22,7 +22,11 @@ from rich.progress import (
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+if TYPE_CHECKING:
+    from smartbranch.lake.load import LoadSummary
+
 from smartbranch.db import create_engine, create_sessionmaker, unit_of_work
+from smartbranch.errors import AppError
 from smartbranch.settings import Settings, get_settings
 
 app = typer.Typer(help="smartbranch: branch intelligence for retail banks.", no_args_is_help=True)
@@ -105,7 +109,14 @@ def generate(
             settings.credential_key_bytes(),
             progress=progress,
         )
-    console.print(summary)
+    table = Table("lake table", "rows", title=f"generated in {summary.elapsed_seconds:.1f} s")
+    for name, rows in summary.counts.items():
+        table.add_row(name, f"{rows:,}")
+    console.print(table)
+    tiers = Table("tier", "customers", "share")
+    for tier, count in summary.tier_counts.items():
+        tiers.add_row(tier, f"{count:,}", f"{summary.tier_shares[tier]:.2%}")
+    console.print(tiers)
 
 
 @app.command()
@@ -115,12 +126,22 @@ def load(
     """Bring master data from the lake into the serving database (idempotent)."""
     settings = get_settings()
     summary = asyncio.run(_load(settings, lake or settings.resolved_lake_path))
-    console.print(summary)
+    table = Table("table", "rows", "seconds", title=f"loaded in {summary.elapsed_seconds:.1f} s")
+    for name, rows in summary.rows.items():
+        table.add_row(name, f"{rows:,}", f"{summary.seconds.get(name, 0.0):.1f}")
+    console.print(table)
 
 
-async def _load(settings: Settings, lake: Path) -> object:
+def _upgrade(settings: Settings) -> None:
+    from smartbranch.migrations.runner import upgrade
+
+    upgrade(settings)
+
+
+async def _load(settings: Settings, lake: Path) -> LoadSummary:
     from smartbranch.lake.load import load_lake
 
+    await asyncio.to_thread(_upgrade, settings)
     engine = create_engine(settings)
     try:
         with progress_bars() as progress:
@@ -216,7 +237,9 @@ async def _set_passwords(settings: Settings, passwords: dict[str, str]) -> None:
 
 @asynccontextmanager
 async def _session(settings: Settings) -> AsyncIterator[AsyncSession]:
-    """A unit of work on a fresh engine (commands run once, so the engine goes with them)."""
+    """A unit of work on a fresh engine (commands run once, so the engine goes with them),
+    on a database brought up to date first."""
+    await asyncio.to_thread(_upgrade, settings)
     engine = create_engine(settings)
     try:
         async with unit_of_work(create_sessionmaker(engine)) as session:
@@ -292,5 +315,11 @@ def demo(
 
 
 def main() -> None:
-    """Entry point."""
-    app()
+    """Entry point: a user error (an :class:`AppError`) prints its code and message in the
+    configured language and exits with status 1, without a traceback."""
+    try:
+        app(standalone_mode=True)
+    except AppError as error:
+        locale = get_settings().default_locale
+        console.print(f"[bold red]{error.code}[/]: {error.localized(locale)}")
+        raise SystemExit(1) from None

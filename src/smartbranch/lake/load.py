@@ -54,21 +54,17 @@ whose ``source`` is not ``load`` was published by the analysis and is never over
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import io
 import math
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -108,16 +104,20 @@ from smartbranch.customers.models import (
     Holding,
 )
 from smartbranch.db import Base, UTCDateTime, utcnow
-from smartbranch.i18n import N_
 from smartbranch.lake import layout
 from smartbranch.lake.errors import (
     LakeIntegrityError,
-    LakeMissingError,
-    LakeSchemaError,
 )
 from smartbranch.lake.layout import ColumnKind, LakeColumn, LakeTable
+from smartbranch.lake.reading import (
+    ORG_DEPTH,
+    ORG_PATH,
+    LakeSource,
+    OrgTree,
+    prefetched,
+    read_org_tree,
+)
 from smartbranch.orgs.models import OrgKind, OrgUnit, Staff
-from smartbranch.orgs.service import child_path
 
 _Insert = postgresql.Insert | sqlite.Insert
 
@@ -134,8 +134,6 @@ LOAD_STAGES: tuple[str, ...] = (
 )
 """The ``stage`` names :func:`load_lake` reports progress for, in order."""
 
-T = TypeVar("T")
-
 
 def _table_of(model: type[Base]) -> Table:
     return Base.metadata.tables[model.__tablename__]
@@ -148,11 +146,6 @@ _customers = _table_of(Customer)
 _credentials = _table_of(Credential)
 _holdings = _table_of(Holding)
 _profiles = _table_of(CustomerProfile)
-
-# Derived columns the loader adds to the org units it stages (computed in Python: the tree
-# is small and a materialised path is easiest to get right with ``child_path`` itself).
-_ORG_PATH = LakeColumn("path", ColumnKind.TEXT)
-_ORG_DEPTH = LakeColumn("depth", ColumnKind.INTEGER)
 
 # Columns of the contract the serving database has no place for: not even read.
 _UNUSED = {
@@ -211,8 +204,8 @@ async def load_lake(
     bounds_fen = _bounds_in_fen(tier_thresholds)
     started = time.perf_counter()
     # Everything that can be checked without the database is checked before it is touched.
-    sources = {table.name: _Source.open(lake, table) for table in layout.MASTER_TABLES}
-    org_tree = _org_tree(sources[layout.ORG_UNITS.name])
+    sources = {table.name: LakeSource.open(lake, table) for table in layout.MASTER_TABLES}
+    org_tree = read_org_tree(sources[layout.ORG_UNITS.name])
 
     async with engine.begin() as conn:
         loader = _Loader(conn, progress or _no_progress, batch_rows)
@@ -243,169 +236,6 @@ def _bounds_in_fen(thresholds: Sequence[Decimal]) -> list[int]:
     if len(thresholds) != len(TIER_ORDER) - 1:
         raise ValueError(f"expected {len(TIER_ORDER) - 1} tier thresholds, got {len(thresholds)}")
     return [math.ceil(Decimal(bound) * 100) for bound in thresholds]
-
-
-# --- reading the lake ---------------------------------------------------------------------
-
-
-def _kind_matches(kind: ColumnKind, arrow: Any) -> bool:
-    """Whether an Arrow type can stand for a column of ``kind`` (widths may differ)."""
-    types = pa.types
-    if kind is ColumnKind.TEXT:
-        return bool(types.is_string(arrow) or types.is_large_string(arrow))
-    if kind is ColumnKind.INTEGER:
-        return bool(types.is_integer(arrow))
-    if kind is ColumnKind.DATE:
-        return bool(types.is_date(arrow))
-    # Money must be a decimal: an integer could be yuan or fen, a float is inexact.
-    return bool(types.is_decimal(arrow))
-
-
-@dataclass(frozen=True)
-class _Source:
-    """A lake table whose files exist and carry every column of the contract."""
-
-    table: LakeTable
-    files: tuple[Path, ...]
-    total_rows: int
-
-    @classmethod
-    def open(cls, lake: Path, table: LakeTable) -> _Source:
-        """Check ``table``'s files under ``lake`` (metadata only, no rows read)."""
-        if not lake.is_dir():
-            raise LakeMissingError(N_("No lake found at {path}."), path=str(lake))
-        files = table.files(lake)
-        if not files:
-            raise LakeMissingError(path=str(lake), table=table.name, location=table.location)
-        total = 0
-        for path in files:
-            try:
-                parquet = pq.ParquetFile(path)
-            except (pa.ArrowException, OSError) as error:
-                raise LakeSchemaError(
-                    N_("The lake file {file} of table {table} cannot be read: {reason}"),
-                    table=table.name,
-                    file=path.name,
-                    reason=str(error).splitlines()[0],
-                ) from error
-            schema = parquet.schema_arrow
-            missing = [name for name in table.column_names if name not in schema.names]
-            if missing:
-                raise LakeSchemaError(table=table.name, file=path.name, columns=", ".join(missing))
-            for column in table.columns:
-                found = schema.field(column.name).type
-                if not _kind_matches(column.kind, found):
-                    raise LakeSchemaError(
-                        N_(
-                            "The column {column} of lake table {table} ({file}) is {found}, "
-                            "expected {expected}."
-                        ),
-                        table=table.name,
-                        file=path.name,
-                        column=column.name,
-                        found=str(found),
-                        expected=str(layout.arrow_type(column.kind)),
-                    )
-            total += parquet.metadata.num_rows
-        return cls(table=table, files=tuple(files), total_rows=total)
-
-    def batches(self, columns: Sequence[LakeColumn], batch_rows: int) -> Iterator[Any]:
-        """The table's rows in record batches of ``columns``, cast to the contract's types."""
-        names = [column.name for column in columns]
-        schema = pa.schema(
-            [pa.field(c.name, layout.arrow_type(c.kind), nullable=True) for c in columns]
-        )
-        for path in self.files:
-            parquet = pq.ParquetFile(path)
-            for batch in parquet.iter_batches(batch_size=batch_rows, columns=names):
-                yield _conform(self.table, path, batch.select(names), schema)
-
-
-def _conform(table: LakeTable, path: Path, batch: Any, schema: Any) -> Any:
-    """``batch`` cast to ``schema`` (untouched when the lake already has the contract's types)."""
-    if batch.schema.types == schema.types:
-        # Same types, perhaps other nullability or metadata: relabel without copying.
-        return pa.RecordBatch.from_arrays(batch.columns, schema=schema)
-    try:
-        return batch.cast(schema, safe=True)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
-        raise LakeSchemaError(
-            N_("The lake table {table} ({file}) has values that do not fit its columns: {reason}"),
-            table=table.name,
-            file=path.name,
-            reason=str(error).splitlines()[0],
-        ) from error
-
-
-@dataclass(frozen=True)
-class _OrgTree:
-    """The org units of the lake with their materialised paths and depths."""
-
-    rows: Any
-    """An Arrow table: the lake's columns plus ``path`` and ``depth``."""
-    depths: int
-
-
-def _org_tree(source: _Source) -> _OrgTree:
-    """Read the (small) org unit table whole and place every unit in the tree."""
-    columns = source.table.columns
-    orgs = pa.Table.from_batches(list(source.batches(columns, 10_000)), _schema_of(columns))
-    codes: list[str] = orgs.column("code").to_pylist()
-    parents: list[str | None] = orgs.column("parent_code").to_pylist()
-    parent_of = dict(zip(codes, parents, strict=True))
-    table = source.table.name
-    if len(parent_of) != len(codes):
-        duplicate = next(code for code in codes if codes.count(code) > 1)
-        raise LakeIntegrityError(table=table, problem=f"code {duplicate} appears twice")
-    paths: dict[str, str] = {}
-    depths: dict[str, int] = {}
-
-    def place(code: str) -> None:
-        # Walk up to a placed ancestor (or a root), then fill the paths back down.
-        chain = [code]
-        while (parent := parent_of[chain[-1]]) is not None and parent not in paths:
-            if parent not in parent_of:
-                raise LakeIntegrityError(
-                    table=table, problem=f"parent {parent} of {chain[-1]} is not in the lake"
-                )
-            if parent in chain:
-                raise LakeIntegrityError(table=table, problem=f"{parent} is its own ancestor")
-            chain.append(parent)
-        for unit in reversed(chain):
-            parent = parent_of[unit]
-            paths[unit] = child_path(paths[parent] if parent else None, unit)
-            depths[unit] = depths[parent] + 1 if parent else 0
-
-    for code in codes:
-        if code not in paths:
-            place(code)
-    rows = orgs.append_column(
-        pa.field(_ORG_PATH.name, pa.string()), pa.array([paths[c] for c in codes], pa.string())
-    ).append_column(
-        pa.field(_ORG_DEPTH.name, pa.int64()), pa.array([depths[c] for c in codes], pa.int64())
-    )
-    return _OrgTree(rows=rows, depths=max(depths.values(), default=-1) + 1)
-
-
-def _schema_of(columns: Sequence[LakeColumn]) -> Any:
-    return pa.schema([pa.field(c.name, layout.arrow_type(c.kind)) for c in columns])
-
-
-async def _prefetched(items: Iterator[T]) -> AsyncIterator[T]:
-    """``items``, each produced in a worker thread while the caller handles the previous one
-    (Parquet decoding and CSV encoding release the GIL, so they overlap with the copy)."""
-    done = object()
-    pending = asyncio.ensure_future(asyncio.to_thread(next, items, done))
-    try:
-        while (item := await pending) is not done:
-            pending = asyncio.ensure_future(asyncio.to_thread(next, items, done))
-            yield item  # type: ignore[misc]
-    finally:
-        # Stopped early (the caller failed): drop the batch in flight, and collect its
-        # outcome so that no exception goes unretrieved.
-        pending.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await pending
 
 
 # --- writing the database -----------------------------------------------------------------
@@ -481,7 +311,7 @@ class _Loader:
 
     async def stage(
         self,
-        source: _Source,
+        source: LakeSource,
         batches: Iterator[Any] | None = None,
         *,
         extra: Sequence[LakeColumn] = (),
@@ -509,7 +339,7 @@ class _Loader:
                 yield rows_read, batch.num_rows, payload
 
         done = staged = 0
-        async for rows_read, count, payload in _prefetched(prepared()):
+        async for rows_read, count, payload in prefetched(prepared()):
             if count:
                 await self._copy(staging, names, payload)
             done += rows_read
@@ -523,7 +353,9 @@ class _Loader:
     def _encode(self, batch: Any) -> Any:
         """The bulk-copy payload of ``batch``: CSV bytes for COPY, tuples for executemany."""
         if self.postgres:
-            sink = io.BytesIO()
+            # Into an Arrow buffer (Arrow's allocator, no copy on the way to the driver,
+            # which reads any object with the buffer protocol).
+            sink = pa.BufferOutputStream()
             pacsv.write_csv(batch, sink, pacsv.WriteOptions(include_header=False))
             return sink.getvalue()
         # SQLite stores a Date as ISO text and a Numeric through its NUMERIC affinity, which
@@ -542,9 +374,7 @@ class _Loader:
             # The SQLAlchemy transaction is already open on this connection (the staging
             # table was created in it), so the COPY joins it.
             assert driver.is_in_transaction()
-            await driver.copy_to_table(
-                staging.name, source=io.BytesIO(payload), columns=names, format="csv"
-            )
+            await driver.copy_to_table(staging.name, source=payload, columns=names, format="csv")
         else:
             statement = str(staging.insert().compile(dialect=self.conn.dialect))
             await self.conn.exec_driver_sql(statement, payload)
@@ -699,13 +529,13 @@ class _Loader:
 
     # -- the tables
 
-    async def load_org_units(self, source: _Source, tree: _OrgTree) -> None:
+    async def load_org_units(self, source: LakeSource, tree: OrgTree) -> None:
         """Org units, one tree level at a time so that every parent exists before its
         children look it up."""
         table = source.table
         self._begin_stage(table.name, source.total_rows)
         batches = iter(tree.rows.to_batches(max_chunksize=self.batch_rows))
-        staging, staged = await self.stage(source, batches, extra=(_ORG_PATH, _ORG_DEPTH))
+        staging, staged = await self.stage(source, batches, extra=(ORG_PATH, ORG_DEPTH))
         s = staging.c
         parent = _org_units.alias("parent")
         target = _org_units.c
@@ -729,7 +559,7 @@ class _Loader:
         await self._drop_staging(staging)
         self._end_stage(table.name, staged)
 
-    async def load_staff(self, source: _Source) -> None:
+    async def load_staff(self, source: LakeSource) -> None:
         """Staff, without passwords: those are set separately, and a re-load keeps them."""
         table = source.table
         self._begin_stage(table.name, source.total_rows)
@@ -766,7 +596,7 @@ class _Loader:
         await self._drop_staging(staging)
         self._end_stage(table.name, staged)
 
-    async def load_products(self, source: _Source) -> None:
+    async def load_products(self, source: LakeSource) -> None:
         """Products, keyed by code."""
         table = source.table
         self._begin_stage(table.name, source.total_rows)
@@ -788,7 +618,7 @@ class _Loader:
         await self._drop_staging(staging)
         self._end_stage(table.name, staged)
 
-    async def load_customers(self, source: _Source) -> None:
+    async def load_customers(self, source: LakeSource) -> None:
         """Customers, their home outlet and account manager resolved from code and username.
 
         The staging table is kept for the profiles (the lake's customers get one each)."""
@@ -834,7 +664,7 @@ class _Loader:
         self.customer_staging = staging
         self._end_stage(table.name, staged)
 
-    async def load_credentials(self, source: _Source) -> None:
+    async def load_credentials(self, source: LakeSource) -> None:
         """Credentials keyed by lookup hash: a status changed in the lake is updated."""
         table = source.table
         self._begin_stage(table.name, source.total_rows)
@@ -865,7 +695,7 @@ class _Loader:
         await self._drop_staging(staging)
         self._end_stage(table.name, staged)
 
-    async def load_holdings(self, source: _Source) -> None:
+    async def load_holdings(self, source: LakeSource) -> None:
         """Active holdings under the lake's ids; the others leave the serving table."""
         table = source.table
         self._begin_stage(table.name, source.total_rows)
