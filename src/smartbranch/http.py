@@ -38,7 +38,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     """The app's settings."""
     settings: Settings = request.app.state.settings
     return settings
@@ -47,7 +47,7 @@ def get_settings_dep(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-def request_locale(request: Request) -> str:
+def locale_of(request: Request) -> str:
     """The user's language: ``?lang=``, then the language cookie, then Accept-Language for
     API clients, else the bank's default (Simplified Chinese)."""
     explicit = request.query_params.get("lang") or request.cookies.get(LOCALE_COOKIE)
@@ -58,6 +58,11 @@ def request_locale(request: Request) -> str:
         return negotiate_locale(accept.split(",")[0].split(";")[0].strip())
     default: str = request.app.state.settings.default_locale
     return default
+
+
+async def request_locale(request: Request) -> str:
+    """Dependency form of :func:`locale_of` (async, so it runs without a threadpool hop)."""
+    return locale_of(request)
 
 
 LocaleDep = Annotated[str, Depends(request_locale)]
@@ -94,7 +99,7 @@ async def app_error_handler(request: Request, exc: Exception) -> JSONResponse:
     """Render an :class:`AppError` as JSON in the user's language."""
     assert isinstance(exc, AppError)
     return JSONResponse(
-        exc.to_dict(request_locale(request)),
+        exc.to_dict(locale_of(request)),
         status_code=exc.status_code,
         headers={"Cache-Control": "no-store"},
     )
@@ -106,7 +111,7 @@ async def server_error_handler(request: Request, exc: Exception) -> Response:
     from smartbranch.web.security import security_headers
 
     _log.error("unhandled error", path=request.url.path, exc_info=exc)
-    locale = request_locale(request)
+    locale = locale_of(request)
     message = translate(AppError.message, locale)
     if request.url.path.startswith("/api/"):
         body = {"error": {"code": "internal_error", "message": message}}
@@ -121,7 +126,7 @@ async def server_error_handler(request: Request, exc: Exception) -> Response:
 async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
     """Render a malformed payload (422) in the same shape as every other error."""
     assert isinstance(exc, RequestValidationError)
-    locale = request_locale(request)
+    locale = locale_of(request)
     fields = [
         {"loc": [str(p) for p in err.get("loc", ())], "type": err.get("type", "")}
         for err in exc.errors()

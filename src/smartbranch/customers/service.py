@@ -6,10 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from smartbranch import credentials
 from smartbranch.auth.models import DeviceKind, Identification
@@ -35,8 +37,8 @@ from smartbranch.errors import (
     NotFoundError,
 )
 from smartbranch.i18n import N_
-from smartbranch.orgs.models import OrgUnit
-from smartbranch.orgs.service import get_outlet_by_code, within
+from smartbranch.orgs.models import OrgKind, OrgUnit
+from smartbranch.orgs.service import OutletNotFoundError, within
 
 
 class CustomerNotFoundError(NotFoundError):
@@ -73,6 +75,34 @@ IDENTIFYING_DEVICES = frozenset(
 )
 
 
+# Built once: constructing a statement costs more than executing it on this hot path.
+_HomeOutlet = aliased(OrgUnit)
+_IDENTIFY_LOOKUP = (
+    select(
+        OrgUnit.id,
+        OrgUnit.path,
+        Credential.kind,
+        Credential.status,
+        Customer.id,
+        Customer.number,
+        Customer.name,
+        Customer.gender,
+        _HomeOutlet.path,
+        CustomerProfile.tier,
+    )
+    .select_from(OrgUnit)
+    # One round trip answers both "is this an outlet" and "whose credential is this": the
+    # outlet row always comes back, the customer's columns are NULL when the hash is unknown.
+    .outerjoin(Credential, Credential.lookup_hash == bindparam("lookup_hash"))
+    .outerjoin(Customer, Customer.id == Credential.customer_id)
+    .outerjoin(_HomeOutlet, _HomeOutlet.id == Customer.home_outlet_id)
+    .outerjoin(CustomerProfile, CustomerProfile.customer_id == Customer.id)
+    .where(OrgUnit.code == bindparam("outlet_code"), OrgUnit.kind == OrgKind.OUTLET)
+)
+
+_INSERT_IDENTIFICATION = insert(cast(Table, Identification.__table__))
+
+
 async def identify(
     session: AsyncSession,
     principal: Principal,
@@ -91,35 +121,24 @@ async def identify(
     """
     if principal.device.kind not in IDENTIFYING_DEVICES:
         raise DeviceKindNotAllowedError()
-    outlet = await get_outlet_by_code(session, outlet_code)
-    if not within(outlet.path, principal.device.org_path):
-        raise DeviceOutletMismatchError(code=outlet_code)
     normalised = credentials.validate(kind, value)  # raises for an unknown kind too
     credential_kind = credentials.CredentialKind(kind)
     lookup = hasher.lookup_hash(credential_kind, normalised)
-    row = (
-        await session.execute(
-            select(
-                Credential.kind,
-                Credential.status,
-                Customer.id,
-                Customer.number,
-                Customer.name,
-                Customer.gender,
-                OrgUnit.path,
-                CustomerProfile.tier,
-            )
-            .join(Customer, Customer.id == Credential.customer_id)
-            .join(OrgUnit, OrgUnit.id == Customer.home_outlet_id)
-            .outerjoin(CustomerProfile, CustomerProfile.customer_id == Customer.id)
-            .where(Credential.lookup_hash == lookup)
-        )
-    ).one_or_none()
+    # Core statements on the session's connection (same transaction): the ORM's execute path
+    # adds nothing for plain rows and cost a fifth of the request.
+    connection = await session.connection()
+    params = {"lookup_hash": lookup, "outlet_code": outlet_code}
+    row = (await connection.execute(_IDENTIFY_LOOKUP, params)).one_or_none()
+    if row is None:
+        raise OutletNotFoundError(code=outlet_code)
+    (outlet_id, outlet_path, found_kind, status, customer_id, number, name, gender) = row[:8]
+    home_path, tier = row[8], row[9]
+    if not within(outlet_path, principal.device.org_path):
+        raise DeviceOutletMismatchError(code=outlet_code)
     # A card read as debit may be a credit card (same family); a card hash never matches an
     # ID hash because the family is part of the hashed message.
-    if row is None:
+    if customer_id is None:
         raise CustomerNotFoundError()
-    (found_kind, status, customer_id, number, name, gender, home_path, tier) = row
     if status != CredentialStatus.ACTIVE:
         raise CredentialInactiveError()
     scope = principal.scope_path
@@ -127,27 +146,27 @@ async def identify(
     reference = new_token(REFERENCE_PREFIX)
     now = utcnow()
     expires_at = now + ttl
-    session.add(
-        Identification(
-            reference_hash=token_hash(reference),
-            customer_id=customer_id,
-            outlet_id=outlet.id,
-            device_id=principal.device.id,
-            credential_kind=found_kind,
-            created_at=now,
-            expires_at=expires_at,
-        )
+    await connection.execute(
+        _INSERT_IDENTIFICATION,
+        {
+            "reference_hash": token_hash(reference),
+            "customer_id": customer_id,
+            "outlet_id": outlet_id,
+            "device_id": principal.device.id,
+            "credential_kind": found_kind,
+            "created_at": now,
+            "expires_at": expires_at,
+        },
     )
-    record_audit(
+    await record_audit(
         session,
         principal,
         action="customer.identify",
         customer_id=customer_id,
         purpose="arrival",
-        detail={"outlet": outlet.code, "credential_kind": found_kind, "in_scope": in_scope},
+        detail={"outlet": outlet_code, "credential_kind": found_kind, "in_scope": in_scope},
         at=now,
     )
-    await session.flush()
     return Identified(
         customer_id=customer_id,
         customer_number=number,
@@ -252,7 +271,7 @@ async def get_record(
         ],
         holdings=holdings,
     )
-    record_audit(
+    await record_audit(
         session,
         principal,
         action="customer.read",
