@@ -186,7 +186,7 @@ def live_server(test_settings: Settings, live_database: LiveDatabase) -> Iterato
     log = ARTIFACTS / "live-server.log"
     port_file = test_settings.var_dir / f"live-server-{secrets.token_hex(4)}.port"
     with log.open("wb") as out:
-        process = subprocess.Popen(  # noqa: S603 (our own script, with our own interpreter)
+        process = subprocess.Popen(
             [sys.executable, str(SERVER_SCRIPT), str(port_file)],
             env=_server_environment(test_settings, live_database),
             cwd=test_settings.var_dir,  # no stray .env file is read
