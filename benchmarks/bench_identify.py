@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import json
 import os
 import signal
@@ -41,9 +40,10 @@ end
 
 
 def _bodies(outlet: str) -> list[str]:
-    path = BENCH_VAR / "simulation" / "demo" / "TEST-CARDS.csv"
-    with path.open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader(line for line in handle if not line.startswith("#")))
+    from smartbranch.simulation.bank import TEST_CARDS
+    from smartbranch.simulation.testcards import read_test_cards
+
+    rows = read_test_cards(BENCH_VAR / "simulation" / TEST_CARDS)
     cards = [
         r for r in rows if r["status"] == "active" and r["kind"] in ("debit_card", "credit_card")
     ]

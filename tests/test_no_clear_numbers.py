@@ -8,7 +8,6 @@ Luhn-valid 16–19-digit number or a valid resident ID number.
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
 import re
@@ -28,7 +27,8 @@ from smartbranch.logs import configure_logging
 from smartbranch.main import create_app
 from smartbranch.orgs.models import OrgUnit
 from smartbranch.settings import Settings
-from smartbranch.simulation.bank import BankSpec, generate_bank
+from smartbranch.simulation.bank import TEST_CARDS, BankSpec, generate_bank
+from smartbranch.simulation.testcards import read_test_cards
 from tests.conftest import TEST_KEY, isolated_engine
 
 DEMO_CUSTOMERS = 20_000
@@ -91,9 +91,7 @@ async def loaded(
 
 
 def _test_cards(simulation: Path) -> list[dict[str, str]]:
-    path = simulation / "demo" / "TEST-CARDS.csv"
-    with path.open(encoding="utf-8") as handle:
-        return list(csv.DictReader(line for line in handle if not line.startswith("#")))
+    return read_test_cards(simulation / TEST_CARDS)
 
 
 class TestNoClearNumbers:

@@ -9,7 +9,6 @@ installation shows a device token once, at enrolment.
 from __future__ import annotations
 
 import asyncio
-import csv
 import json
 import os
 from collections.abc import Callable
@@ -155,11 +154,13 @@ async def _demo_logins(
 
 def _test_cards(simulation: Path, per_tier: int = 2) -> list[dict[str, str]]:
     """A few of the generator's test cards, covering the tiers and a lost card."""
-    path = simulation / "demo" / "TEST-CARDS.csv"
+    from smartbranch.simulation.bank import TEST_CARDS
+    from smartbranch.simulation.testcards import read_test_cards
+
+    path = simulation / TEST_CARDS
     if not path.exists():
         return []
-    with path.open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader(line for line in handle if not line.startswith("#")))
+    rows = read_test_cards(path)
     chosen: list[dict[str, str]] = []
     seen: dict[tuple[str, str], int] = {}
     for row in rows:

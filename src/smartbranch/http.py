@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -88,11 +88,6 @@ def error_responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
         lines = [f"- `{e.code}`: {e.message}" for e in group]
         responses[status] = {"model": ErrorBody, "description": "\n".join(lines)}
     return responses
-
-
-def error_codes(errors: Iterable[type[AppError]]) -> list[str]:
-    """The codes of a group of errors."""
-    return [e.code for e in errors]
 
 
 async def app_error_handler(request: Request, exc: Exception) -> JSONResponse:

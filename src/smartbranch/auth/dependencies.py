@@ -44,8 +44,9 @@ async def get_principal(request: Request, session: SessionDep) -> Principal:
         secret: bytes = request.app.state.secret_key
         if not csrf_valid(secret, bound_to, request.headers.get(CSRF_HEADER)):
             raise CSRFError()
-    request.state.principal = Principal(device=device, staff=staff)
-    return request.state.principal  # type: ignore[no-any-return]
+    principal = Principal(device=device, staff=staff)
+    request.state.principal = principal
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
