@@ -1,21 +1,28 @@
 """Every table, imported in one place for Alembic and test schema creation."""
 
+from smartbranch.analysis.models import AnalysisRun
 from smartbranch.auth.models import AuditEntry, Device, Identification, StaffSession
 from smartbranch.catalog.models import Product
 from smartbranch.customers.models import Credential, Customer, CustomerProfile, Holding
 from smartbranch.db import Base
+from smartbranch.marketing.models import Campaign, Lead, LeadRule, Outcome
 from smartbranch.orgs.models import OrgUnit, Staff
 
 __all__ = [
+    "AnalysisRun",
     "AuditEntry",
     "Base",
+    "Campaign",
     "Credential",
     "Customer",
     "CustomerProfile",
     "Device",
     "Holding",
     "Identification",
+    "Lead",
+    "LeadRule",
     "OrgUnit",
+    "Outcome",
     "Product",
     "Staff",
     "StaffSession",
