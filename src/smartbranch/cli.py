@@ -36,6 +36,8 @@ staff_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(devices_app, name="devices")
 app.add_typer(staff_app, name="staff")
+simulate_app = typer.Typer(help="Simulate the synthetic bank's days.", no_args_is_help=True)
+app.add_typer(simulate_app, name="simulate")
 console = Console()
 
 DEMO_PASSWORD = "demo-2026"  # noqa: S105 - printed by `smartbranch demo` for demo staff only
@@ -312,6 +314,55 @@ def demo(
     console.print(f"API docs: {base}/docs    Kiosk: {base}/kiosk/{info.kiosk_outlet}")
     if serve_:
         serve(port=port)
+
+
+@simulate_app.command("loop")
+def simulate_loop(
+    days: Annotated[int, typer.Option(min=1, help="How many days to simulate.")],
+    seed: Annotated[int, typer.Option(min=0, help="Same seed, same days.")] = 42,
+    visit_rate: Annotated[
+        float, typer.Option(min=0.01, max=50, help="Multiplies every customer's visit rate.")
+    ] = 1.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Days after the serving run: visits, leads presented and answered, purchases, and the
+    nightly analysis after each day; then success rate against the control group."""
+    import json
+
+    from smartbranch.simulation.loop import LoopSpec
+    from smartbranch.simulation.loop import simulate_loop as run_loop
+
+    spec = LoopSpec(days=days, seed=seed, visit_rate=visit_rate)
+    settings = get_settings()
+    if as_json:
+        summary = asyncio.run(run_loop(settings, spec))
+        print(json.dumps(summary.as_json(), ensure_ascii=False))
+        return
+    with progress_bars() as progress:
+        summary = asyncio.run(run_loop(settings, spec, progress=progress))
+    table = Table("day", "visitors", "presented", "accepted", "bought", "night run", "conversions")
+    for r in summary.day_results:
+        bought = r.purchases_accepted + r.purchases_late + r.purchases_spontaneous
+        table.add_row(
+            r.day.isoformat(), f"{r.visitors:,}", f"{r.presented:,}", f"{r.accepted:,}",
+            f"{bought:,}", r.night_run, f"{r.conversions:,}",
+        )  # fmt: skip
+    console.print(table)
+
+    def rate(value: float | None) -> str:
+        return "—" if value is None else f"{value:.2%}"
+
+    uplift = "—" if summary.uplift is None else f"{summary.uplift:.2f}×"
+    console.print(
+        f"leads presented {summary.presented:,}, accepted {summary.accepted:,}: "
+        f"success rate [bold]{rate(summary.success_rate)}[/]\n"
+        f"conversions detected by the nightly runs: {summary.conversions_detected:,}\n"
+        f"customers presented a lead who bought its product: "
+        f"{rate(summary.treated_conversion_rate)} of {summary.treated_size:,}\n"
+        f"control group of the same rules who bought it: "
+        f"[bold]{rate(summary.control_conversion_rate)}[/] of {summary.control_size:,}\n"
+        f"uplift (presented ÷ control conversion): [bold]{uplift}[/]"
+    )
 
 
 def main() -> None:
