@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 if TYPE_CHECKING:
     from smartbranch.lake.load import LoadSummary
 
+from smartbranch.analysis.cli import scoring_app
 from smartbranch.db import create_engine, create_sessionmaker, unit_of_work
 from smartbranch.errors import AppError
 from smartbranch.settings import Settings, get_settings
@@ -36,6 +37,7 @@ staff_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(devices_app, name="devices")
 app.add_typer(staff_app, name="staff")
+app.add_typer(scoring_app, name="scoring")
 simulate_app = typer.Typer(help="Simulate the synthetic bank's days.", no_args_is_help=True)
 app.add_typer(simulate_app, name="simulate")
 console = Console()
