@@ -43,13 +43,8 @@ from smartbranch.simulation.lakeappend import (
     sim_part_name,
     stage_part,
 )
-from smartbranch.simulation.loop import (
-    LoopSpec,
-    LoopSummary,
-    NightResult,
-    _channel,
-    simulate_loop,
-)
+from smartbranch.simulation.loop import LoopSpec, LoopSummary, NightResult, simulate_loop
+from smartbranch.simulation.loop.serving import channel_for
 from smartbranch.simulation.schema import HOLDINGS, LAKE_TABLES, OFFER_FAMILIES, VISITS
 from tests.conftest import TEST_KEY, isolated_engine
 
@@ -422,11 +417,11 @@ class TestPieces:
                 bad.validate()
 
     def test_channel_follows_the_role_within_the_rule(self) -> None:
-        assert _channel("teller", ("tablet", "counter")) == "counter"
-        assert _channel("lobby_manager", ("counter", "tablet")) == "tablet"
-        assert _channel("account_manager", ("tablet", "crm")) == "crm"
-        assert _channel("account_manager", ("tablet",)) == "tablet"
-        assert _channel("wealth_manager", ("online",)) is None
+        assert channel_for("teller", ("tablet", "counter")) == "counter"
+        assert channel_for("lobby_manager", ("counter", "tablet")) == "tablet"
+        assert channel_for("account_manager", ("tablet", "crm")) == "crm"
+        assert channel_for("account_manager", ("tablet",)) == "tablet"
+        assert channel_for("wealth_manager", ("online",)) is None
 
     def test_parts_are_never_rewritten_and_keep_the_schema(self, tmp_path: Path) -> None:
         day = datetime.date(2026, 12, 1)
