@@ -169,9 +169,11 @@ _PENDING = pa.schema(
 
 
 def _lake_identity(lake: Path) -> str:
-    """Which generated lake a pending purchase belongs to (a re-generated lake drops them)."""
+    """Which generated lake a pending purchase belongs to: a re-generated lake, even from the
+    same spec (byte-identical manifest), writes a new manifest file and drops them."""
     manifest = lake / layout.MANIFEST_FILE
-    return hashlib.sha256(manifest.read_bytes()).hexdigest()[:16]
+    written = str(manifest.stat().st_mtime_ns).encode()
+    return hashlib.sha256(manifest.read_bytes() + written).hexdigest()[:16]
 
 
 def read_pending(simulation: Path, lake: Path) -> list[tuple[str, str, datetime.date]]:
