@@ -267,3 +267,18 @@ class TestValidateRule:
         with pytest.raises(InvalidScriptError):
             validate_rule(replace(self.spec, script_en="{{ secret }}"), product_codes=PRODUCT_CODES)
         assert self.problem(script_zh="").code == "invalid_rule"
+
+
+class TestDivision:
+    def test_a_zero_divisor_gives_null_not_an_error(self) -> None:
+        # Spark in ANSI mode raises on division by zero; the generated SQL guards it.
+        expression = validate_condition("aum / aum_avg_3m > 1.1 AND aum % 3 = 0")
+        spark = condition_sql(expression, "spark")
+        assert "aum / NULLIF(aum_avg_3m, 0)" in spark and "aum % 3" in spark
+        rows = [customer(aum=120000, aum_avg_3m=0), customer(aum=150000, aum_avg_3m=100000)]
+        assert evaluate("aum / aum_avg_3m > 1.1", rows) == [None, True]
+
+    def test_the_checked_expression_itself_is_unchanged(self) -> None:
+        expression = validate_condition("aum / aum_avg_3m > 1.1")
+        condition_sql(expression, "duckdb")
+        assert validate_condition(expression.sql(dialect="duckdb")) == expression

@@ -458,8 +458,19 @@ def validate_condition(text: str) -> exp.Expr:
 
 
 def condition_sql(expression: exp.Expr, dialect: Dialect) -> str:
-    """The checked condition as SQL for one of the engines."""
-    return expression.sql(dialect=dialect)
+    """The checked condition as SQL for one of the engines.
+
+    A division or remainder by zero is NULL on DuckDB but an error on Spark in ANSI mode
+    (which the analysis uses), so a divisor that is not a non-zero number is wrapped in
+    ``NULLIF(…, 0)``: both engines then give NULL, and the rule does not fire.
+    """
+    guarded = expression.copy()
+    for node in list(guarded.find_all(exp.Div, exp.Mod)):
+        divisor = node.expression
+        if isinstance(divisor, exp.Literal) and not divisor.is_string and Decimal(divisor.this):
+            continue
+        node.set("expression", exp.Nullif(this=divisor.copy(), expression=exp.Literal.number(0)))
+    return guarded.sql(dialect=dialect)
 
 
 def condition_features(expression: exp.Expr) -> frozenset[str]:
