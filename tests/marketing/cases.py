@@ -28,19 +28,10 @@ CASES: list[Case] = [
         False,
     ),
     ("CARD_UPGRADE_GOLD", "already gold", {"credit_card_level": 2, "card_spend_3m": 50000}, False),
-    (
-        "CARD_UPGRADE_PLATINUM",
-        "gold card, platinum tier, spends",
-        {**_PLATINUM, "card_spend_3m": 30000},
-        True,
-    ),
-    (
-        "CARD_UPGRADE_PLATINUM",
-        "spend just under",
-        {**_PLATINUM, "card_spend_3m": "29999.99"},
-        False,
-    ),
-    ("CARD_UPGRADE_PLATINUM", "gold tier only", {"card_spend_3m": 40000}, False),
+    ("CARD_UPGRADE_PLATINUM", "gold card, platinum tier", {**_PLATINUM}, True),
+    ("CARD_UPGRADE_PLATINUM", "gold card, big spender", {"card_spend_3m": 20000}, True),
+    ("CARD_UPGRADE_PLATINUM", "spend just under", {"card_spend_3m": "19999.99"}, False),
+    ("CARD_UPGRADE_PLATINUM", "classic card", {**_PLATINUM, "credit_card_level": 1}, False),
     (
         "REPEAT_MATURING_DEPOSIT",
         "conservative, maturing soon",
@@ -83,8 +74,8 @@ CASES: list[Case] = [
         {"birthday_this_week": True, "tier": "standard", "tier_rank": 0},
         False,
     ),
-    ("QF_YOUNG_DIGITAL", "28, app user, balanced risk", {"age": 28, "digital_txn_3m": 30}, True),
-    ("QF_YOUNG_DIGITAL", "one app transaction short", {"age": 28, "digital_txn_3m": 29}, False),
+    ("QF_YOUNG_DIGITAL", "28, app user, balanced risk", {"age": 28, "digital_txn_3m": 12}, True),
+    ("QF_YOUNG_DIGITAL", "one app transaction short", {"age": 28, "digital_txn_3m": 11}, False),
     ("QF_YOUNG_DIGITAL", "too young", {"age": 21, "digital_txn_3m": 60}, False),
     (
         "QF_YOUNG_DIGITAL",
@@ -92,7 +83,8 @@ CASES: list[Case] = [
         {"age": 28, "digital_txn_3m": 60, "risk_tolerance": 2},
         False,
     ),
-    ("QF_HIGH_SPEND", "big spender without a loan", {"card_spend_3m": 50000}, True),
+    ("QF_HIGH_SPEND", "big spender without a loan", {"card_spend_3m": 10000}, True),
+    ("QF_HIGH_SPEND", "spend just under", {"card_spend_3m": "9999.99"}, False),
     ("QF_HIGH_SPEND", "already has a loan", {"card_spend_3m": 50000, "loan_balance": 1000}, False),
     (
         "QF_NEW_CUSTOMER",
@@ -167,7 +159,7 @@ CASES: list[Case] = [
     (
         "SEG_CONSERVATIVE_SAVER",
         "time deposits just under",
-        {"segment": "conservative_saver", "balance_wealth": 0, "balance_time_deposit": "49999.99"},
+        {"segment": "conservative_saver", "balance_wealth": 0, "balance_time_deposit": "19999.99"},
         False,
     ),
     (
@@ -246,19 +238,19 @@ CASES: list[Case] = [
     (
         "PLATINUM_CARD_VALUE",
         "platinum card, gold tier",
-        {"credit_card_level": 3, "card_spend_3m": 30000},
+        {"credit_card_level": 3, "card_spend_3m": 10000},
         True,
     ),
     (
         "PLATINUM_CARD_VALUE",
         "already platinum tier",
-        {**_PLATINUM, "credit_card_level": 3, "card_spend_3m": 30000},
+        {**_PLATINUM, "credit_card_level": 3, "card_spend_3m": 10000},
         False,
     ),
     (
         "PLATINUM_CARD_VALUE",
         "spend just under",
-        {"credit_card_level": 3, "card_spend_3m": "29999.99"},
+        {"credit_card_level": 3, "card_spend_3m": "9999.99"},
         False,
     ),
     ("WEALTH_DIVERSIFY", "one asset category", {"asset_category_count": 1}, True),

@@ -100,12 +100,12 @@ DEFAULT_RULES: tuple[RuleSpec, ...] = (
     ),
     _rule(
         "CARD_UPGRADE_PLATINUM", "card_upgrade", ("信用卡升级白金卡", "Credit card upgrade to platinum"),
-        "credit_card_level = 2 AND tier_rank >= 2 AND card_spend_3m >= 30000",
+        "credit_card_level = 2 AND (tier_rank >= 2 OR card_spend_3m >= 20000)",
         "CC-PLATINUM", "800", _CARDS, _CARD_ROLES,
-        ("{{ greeting }}您好！作为我行{{ tier_label }}客户，您近三个月信用卡消费 {{ card_spend_3m|cny }}。"
-         "您的金卡可以升级为{{ product_name }}，享受机场贵宾厅、高额保险和专属客服，是否现在为您办理？",
-         "Hello {{ greeting }}. As a {{ tier_label }} customer who spent {{ card_spend_3m|cny }} "
-         "on your card in three months, you qualify for our {{ product_name }}: airport lounges, "
+        ("{{ greeting }}您好！感谢您一直使用我行信用卡金卡，近三个月刷卡消费 {{ card_spend_3m|cny }}。"
+         "您已符合升级{{ product_name }}的条件，可享受机场贵宾厅、高额保险和专属客服，是否现在为您办理？",
+         "Hello {{ greeting }}, thank you for using our gold credit card ({{ card_spend_3m|cny }} "
+         "in the last three months). You qualify for our {{ product_name }}: airport lounges, "
          "travel insurance and a dedicated service line. Shall I arrange the upgrade now?"),
         prior_propensity=0.07,
     ),
@@ -149,7 +149,7 @@ DEFAULT_RULES: tuple[RuleSpec, ...] = (
     ),
     _rule(
         "QF_YOUNG_DIGITAL", "quick_feature", ("年轻数字客户基金定投", "Young digital customers: fund plan"),
-        "age BETWEEN 22 AND 35 AND digital_txn_3m >= 30 AND balance_fund = 0 AND risk_tolerance >= 3",
+        "age BETWEEN 22 AND 35 AND digital_txn_3m >= 12 AND balance_fund = 0 AND risk_tolerance >= 3",
         "FD-MIX", "600", (*_WEALTH, "online"), _WEALTH_ROLES,
         ("{{ greeting }}您好！您经常使用手机银行，近三个月有 {{ digital_txn_3m }} 笔交易。"
          "{{ product_name }}支持在手机银行每月定投，门槛低、可随时调整，适合积累第一笔投资。",
@@ -160,7 +160,7 @@ DEFAULT_RULES: tuple[RuleSpec, ...] = (
     ),
     _rule(
         "QF_HIGH_SPEND", "quick_feature", ("高消费客户消费贷", "High card spenders: consumer loan"),
-        "card_spend_3m >= 50000 AND loan_balance = 0 AND age BETWEEN 25 AND 55",
+        "card_spend_3m >= 10000 AND loan_balance = 0 AND age BETWEEN 25 AND 55",
         "LN-CONSUMER", "1500", _LOANS, _LOAN_ROLES,
         ("{{ greeting }}您好！您近三个月信用卡消费 {{ card_spend_3m|cny }}。如有装修、旅游、教育等大额开支，"
          "{{ product_name }}利率优惠、线上审批，额度最高可达 30 万元。",
@@ -233,7 +233,7 @@ DEFAULT_RULES: tuple[RuleSpec, ...] = (
     ),
     _rule(
         "SEG_CONSERVATIVE_SAVER", "segment_mix", ("稳健储蓄客群稳盈理财", "Conservative savers: steady wealth product"),
-        "segment = 'conservative_saver' AND balance_time_deposit >= 50000 AND balance_wealth = 0 "
+        "segment = 'conservative_saver' AND balance_time_deposit >= 20000 AND balance_wealth = 0 "
         "AND risk_tolerance >= 2",
         "WM-R2-365", "1200", _WEALTH, _WEALTH_ROLES,
         ("{{ greeting }}您好！您的定期存款有 {{ balance_time_deposit|cny }}。{{ product_name }}"
@@ -301,7 +301,7 @@ DEFAULT_RULES: tuple[RuleSpec, ...] = (
     ),
     _rule(
         "PLATINUM_CARD_VALUE", "platinum_card_value", ("高价值白金卡客户资产提升", "High-value platinum card holders: bring assets"),
-        "credit_card_level >= 3 AND card_spend_3m >= 30000 AND tier_rank <= 1 AND risk_tolerance >= 2",
+        "credit_card_level >= 3 AND card_spend_3m >= 10000 AND tier_rank <= 1 AND risk_tolerance >= 2",
         "WM-R2-182", "1500", _WEALTH, _WEALTH_ROLES,
         ("{{ greeting }}您好！感谢您长期使用我行白金信用卡，近三个月消费 {{ card_spend_3m|cny }}。"
          "把部分资金放到我行{{ product_name }}，不仅收益稳健，资产达标后还可享受更高等级的贵宾服务。",
