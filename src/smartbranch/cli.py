@@ -38,6 +38,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(devices_app, name="devices")
 app.add_typer(staff_app, name="staff")
 app.add_typer(scoring_app, name="scoring")
+rules_app = typer.Typer(help="Lead rules.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
 simulate_app = typer.Typer(help="Simulate the synthetic bank's days.", no_args_is_help=True)
 app.add_typer(simulate_app, name="simulate")
 console = Console()
@@ -250,6 +252,58 @@ async def _session(settings: Settings) -> AsyncIterator[AsyncSession]:
             yield session
     finally:
         await engine.dispose()
+
+
+@rules_app.command("install-defaults")
+def rules_install_defaults(
+    owner: Annotated[str, typer.Option(help="Org unit that owns the rules.")] = "HO",
+) -> None:
+    """Install the default rule library (rules already present are left as they are)."""
+    from smartbranch.marketing.library import install_default_library
+
+    async def install() -> int:
+        async with _session(get_settings()) as session:
+            return await install_default_library(session, owner_org_code=owner)
+
+    added = asyncio.run(install())
+    console.print(f"{added} rules added")
+
+
+@app.command()
+def analyze(
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Date the run is as of (default: the lake's).")
+    ] = None,
+    engine: Annotated[str, typer.Option(help="duckdb (default) or spark.")] = "duckdb",
+    segments: Annotated[str, typer.Option(help="rules (default) or kmeans.")] = "rules",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Run the nightly analysis: grade customers, produce leads with scripts, publish them."""
+    import json
+
+    from smartbranch.analysis.console import RichReporter, print_summary
+    from smartbranch.analysis.run import run_analysis
+
+    if engine not in ("duckdb", "spark"):
+        raise typer.BadParameter("engine must be duckdb or spark", param_hint="--engine")
+    if segments not in ("rules", "kmeans"):
+        raise typer.BadParameter("segments must be rules or kmeans", param_hint="--segments")
+    day = date.fromisoformat(as_of) if as_of else None
+    settings = get_settings()
+    with RichReporter(Console(stderr=True) if as_json else console) as reporter:
+        summary = asyncio.run(
+            run_analysis(
+                settings,
+                as_of=day,
+                engine_kind=engine,  # type: ignore[arg-type]
+                segments=segments,  # type: ignore[arg-type]
+                reporter=reporter,
+            )
+        )
+    if as_json:
+        print(json.dumps(summary.as_json(), ensure_ascii=False))
+    else:
+        print_summary(console, summary)
 
 
 @app.command()
