@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import json
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -408,6 +412,77 @@ class TestDayMechanics:
         async with bank.database.connect() as conn:
             count = (await conn.execute(select(func.count()).select_from(Outcome))).scalar_one()
         assert count == summary.presented
+
+
+class TestWithTheAnalysis:
+    async def test_the_nightly_run_learns_from_the_days(self, bank: Bank) -> None:
+        summary = await _loop(bank, 3, None, seed=11, visit_rate=10.0)
+
+        nights = [r.night_run for r in summary.day_results]
+        assert len(set(nights)) == 3
+        assert [r.serving_run for r in summary.day_results][1:] == nights[:2]
+        outcomes = await _outcomes(bank.database)
+        assert len(outcomes) == summary.presented > 0
+        # Every accepted lead was bought that day and converted by that night's run.
+        accepted = [int(o[0]) for o in outcomes if o[1] == "accepted"]  # type: ignore[call-overload]
+        assert len(accepted) == summary.accepted > 0
+        async with bank.database.connect() as conn:
+            statuses = (
+                await conn.execute(select(Lead.status).where(Lead.id.in_(accepted)))
+            ).scalars()
+            assert set(statuses) == {LeadStatus.CONVERTED}
+        assert summary.conversions_detected >= summary.accepted
+        # The runs read the outcomes (their lake copy feeds the scoring's training set).
+        exported = pa.concat_tables(
+            pq.read_table(bank.lake / RUNS_FOLDER / run_id / "outcomes.parquet")
+            for run_id in nights
+        )
+        assert exported.num_rows == len(outcomes)
+        assert summary.control_size > 0
+        assert summary.success_rate is not None and summary.control_conversion_rate is not None
+        assert summary.success_rate > summary.control_conversion_rate
+
+
+def _command(var: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMARTBRANCH_")}
+    env.update({"SMARTBRANCH_VAR_DIR": str(var), "COLUMNS": "200"})
+    command = str(Path(sys.executable).parent / "smartbranch")
+    return subprocess.run(
+        [command, *args], env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+
+
+class TestCommand:
+    def test_simulate_loop_prints_the_figures_as_json(self, tmp_path: Path) -> None:
+        for step in (
+            ("generate", "--customers", "500", "--outlets", "2", "--test-cards", "0"),
+            ("load",),
+            ("rules", "install-defaults"),
+        ):
+            done = _command(tmp_path, *step)
+            assert done.returncode == 0, done.stderr
+        result = _command(
+            tmp_path, "simulate", "loop", "--days", "2", "--visit-rate", "10", "--json"
+        )
+        assert result.returncode == 0, result.stderr
+        figures = json.loads(result.stdout)
+        assert figures["days"] == 2
+        for key in (
+            "presented", "accepted", "success_rate", "conversions_detected", "control_size",
+            "control_conversion_rate", "treated_conversion_rate", "uplift",
+        ):  # fmt: skip
+            assert key in figures
+        assert figures["presented"] > 0
+
+        table = _command(tmp_path, "simulate", "loop", "--days", "1", "--visit-rate", "10")
+        assert table.returncode == 0, table.stderr
+        assert "success rate" in table.stdout and "control group" in table.stdout
+
+    def test_without_a_lake_it_is_a_clear_error(self, tmp_path: Path) -> None:
+        result = _command(tmp_path, "simulate", "loop", "--days", "1")
+        assert result.returncode == 1
+        output = result.stdout + result.stderr
+        assert "lake_missing" in output and "Traceback" not in output
 
 
 class TestPieces:
