@@ -129,9 +129,14 @@ class TestLearnedModel:
         assert roc_auc_score(outcome, cold) == 0.5  # a constant ranks nobody
         # calibrated enough to compare rules: mean propensity near the observed rate
         assert learned.mean() == pytest.approx(outcome.mean(), abs=0.03)
-        summary = {s.rule_code: s for s in models.describe()}["A"]
-        assert summary.holdout_auc is not None
-        assert summary.holdout_auc > 0.7
+        described = {summary.rule_code: summary for summary in models.describe()}
+        assert list(described) == ["A", "B"]
+        assert described["A"].method == "learned"
+        assert described["A"].holdout_auc is not None
+        assert described["A"].holdout_auc > 0.7
+        cold = described["B"]
+        assert (cold.method, cold.n, cold.prior, cold.holdout_auc) == ("prior", 120, 0.05, None)
+        assert cold.propensity == pytest.approx(shrunk_rate(cold.positives, 120, 0.05))
 
     def test_training_is_deterministic(self) -> None:
         training = history("A", 2000, 3)

@@ -344,7 +344,10 @@ def train_propensity(
     """Learn a propensity for every rule in ``priors`` from ``training`` (one row per settled
     presented lead: features, rule code, label 1/0; rows with a null label are skipped).
 
-    Rules not in ``priors`` are ignored (retired rules are not scored). Raises
+    The features are ``feature_columns`` (pass the catalog names when the history carries
+    bookkeeping columns such as a lead id or a date), or else every column but the label, the
+    rule and the customer number; :meth:`PropensityModels.predict` then needs the same
+    columns. Rules not in ``priors`` are ignored (retired rules are not scored). Raises
     ``ValueError`` for a missing column or a label other than 0/1."""
     for name in (label_column, rule_column):
         if name not in training.column_names:
