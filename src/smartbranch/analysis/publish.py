@@ -8,14 +8,16 @@ ONE transaction (a PostgreSQL advisory lock keeps two publishers apart):
 2. the new leads are bulk-copied (``COPY`` on PostgreSQL) into a temporary staging table and
    moved into ``leads`` by one ``INSERT … SELECT`` that resolves customer numbers and rule
    codes;
-3. customer profiles (tier, assets) are upserted the same way, ``source`` = the run id;
+3. customer profiles (tier, assets) that changed are upserted the same way, ``source`` =
+   the run that set them;
 4. batch feedback is applied: conversions detected by the run mark their leads
    ``converted``; leads whose attribution window has passed expire;
-5. the previous runs' leads that nobody ever acted on (still ``open``, no outcome) are
-   deleted: the run's own copy in the lake keeps them for uplift measurement.
+After the commit, in a transaction of its own, the previous runs' leads that nobody ever
+acted on (still ``open``, no outcome) are deleted: they are no longer served, and each run's
+copy in the lake keeps them for uplift measurement.
 
-A failure or a killed process at any point rolls everything back: the previous run keeps
-serving with its leads intact. Publishing a run id that is already recorded changes nothing
+A failure or a killed process before the commit rolls everything back: the previous run
+keeps serving with its leads intact. Publishing a run id that is already recorded changes nothing
 (re-running the same as-of date with the same inputs is idempotent).
 """
 
@@ -44,9 +46,9 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     text,
-    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -56,6 +58,7 @@ from smartbranch.analysis.models import AnalysisRun, RunStatus
 from smartbranch.bulk import copy_arrow, is_postgres
 from smartbranch.customers.models import Customer, CustomerProfile
 from smartbranch.db import Base, UTCDateTime, utcnow
+from smartbranch.lake.load import PROFILE_SOURCE
 from smartbranch.marketing.models import Lead, LeadRule, LeadStatus, Outcome
 
 PUBLISH_LOCK = 0x5B_A11A
@@ -84,8 +87,8 @@ _profiles = Base.metadata.tables[CustomerProfile.__tablename__]
 _outcomes = Base.metadata.tables[Outcome.__tablename__]
 
 Checkpoint = Callable[[str], None]
-"""Called after each publishing step (``run``, ``leads``, ``profiles``, ``feedback``,
-``cleanup``) inside the transaction; tests use it to fail or kill the publisher mid-way."""
+"""Called after each publishing step (``run``, ``leads``, ``profiles``, ``feedback`` inside
+the transaction; ``commit``; ``cleanup``); tests use it to fail or kill the publisher."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,9 @@ class PublishResult:
     expired: int = 0
     removed: int = 0
     seconds: float = 0.0
+    steps: dict[str, float] = field(default_factory=dict)
+    """Seconds each step took (``run``, ``leads``, ``profiles``, ``feedback``, ``commit``,
+    ``cleanup``)."""
 
 
 def _staging(metadata: MetaData, name: str, *columns: Column[Any]) -> Table:
@@ -141,8 +147,17 @@ async def publish_run(
     """Publish ``run`` with its ``leads`` (:data:`LEAD_COLUMNS`), ``profiles``
     (:data:`PROFILE_COLUMNS`) and detected ``conversions`` (:data:`CONVERSION_COLUMNS`)."""
     started = time.perf_counter()
-    step = checkpoint or (lambda _name: None)
     result = PublishResult(run_id=run.id)
+    last = started
+
+    def step(name: str) -> None:
+        nonlocal last
+        now = time.perf_counter()
+        result.steps[name] = now - last
+        last = now
+        if checkpoint is not None:
+            checkpoint(name)
+
     async with engine.begin() as conn:
         postgres = is_postgres(conn)
         if postgres:
@@ -167,11 +182,16 @@ async def publish_run(
         )
         result.expired = await _expire(conn, run, now)
         step("feedback")
+    step("commit")
+    # The run serves from here on. Clearing out the leads of earlier runs that nobody acted
+    # on is housekeeping: it runs in a transaction of its own, and if it fails the next
+    # publish clears them instead.
+    async with engine.begin() as conn:
         result.removed = await _remove_untouched(conn, run)
-        step("cleanup")
         if postgres:
             for table in (Lead.__tablename__, CustomerProfile.__tablename__):
                 await conn.execute(text(f"ANALYZE {table}"))
+    step("cleanup")
     result.seconds = time.perf_counter() - started
     return result
 
@@ -289,11 +309,25 @@ async def _upsert_profiles(
     await conn.run_sync(staging.create)
     await copy_arrow(conn, staging, profiles)
     s, c = staging.c, _customers.c
+    p = _profiles.c
+    # Only profiles that change: a nightly run rewrites the few whose tier or assets moved
+    # (assets come from month-end balances), not every customer's row. A provisional
+    # profile from the load is always taken over, so that a later load leaves it alone.
     rows = (
         select(c.id, s.tier, s.aum, literal(run.id, String()), literal(now, UTCDateTime()))
-        .select_from(staging.join(_customers, c.number == s.customer_number))
-        # SQLite needs a WHERE to tell an upsert's ON CONFLICT from a join's ON.
-        .where(true())
+        .select_from(
+            staging.join(_customers, c.number == s.customer_number).outerjoin(
+                _profiles, p.customer_id == c.id
+            )
+        )
+        .where(
+            or_(
+                p.customer_id.is_(None),
+                p.source == literal(PROFILE_SOURCE, String()),
+                p.tier != s.tier,
+                p.aum != s.aum,
+            )
+        )
     )
     target = _profiles
     dialect_insert = postgresql.insert if postgres else sqlite.insert

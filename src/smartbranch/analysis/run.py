@@ -135,6 +135,9 @@ class RunSummary:
             "conversions": self.conversions,
             "expired": self.expired,
             "models": self.models,
+            "publish_steps": (
+                {k: round(v, 3) for k, v in self.publish.steps.items()} if self.publish else {}
+            ),
             "stages": [
                 {
                     "name": s.name,

@@ -124,10 +124,12 @@ class Lead(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    run_id: Mapped[str] = mapped_column(ForeignKey("analysis_runs.id"), index=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
-    rule_id: Mapped[int] = mapped_column(ForeignKey("lead_rules.id"), index=True)
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    # No foreign keys on the four columns a run publishes in bulk: a per-row check costs
+    # more than the insert itself (ADR 0010); the publish resolves them by joins instead.
+    run_id: Mapped[str] = mapped_column(String(40), index=True)
+    customer_id: Mapped[int] = mapped_column()
+    rule_id: Mapped[int] = mapped_column(index=True)
+    campaign_id: Mapped[int] = mapped_column()
     product_code: Mapped[str] = mapped_column(String(32))
     rank: Mapped[int] = mapped_column(SmallInteger)
     """1 = the customer's best lead in this run."""
