@@ -58,9 +58,6 @@ class DayResult:
     purchases_accepted: int = 0
     purchases_late: int = 0
     purchases_spontaneous: int = 0
-    resumed: bool = False
-    """The day's facts were in the lake already (an earlier, interrupted loop): only the
-    night was run."""
     night_run: str = ""
     leads_published: int = 0
     conversions: int = 0

@@ -91,11 +91,10 @@ async def simulate_loop(
         nightly = _default_nightly(settings, database)
     try:
         rules = await rule_infos(database)
-        nights: list[NightResult] = []
         last = _last_fact_day(lake)
         serving = await serving_run(database)
         if serving is None or serving[1] < last:
-            nights.append(await nightly(last))
+            await nightly(last)
             serving = await serving_run(database)
         if serving is None:  # pragma: no cover - a night always leaves a run serving
             raise RuntimeError("the nightly run left no run serving")
@@ -117,7 +116,6 @@ async def simulate_loop(
             day_result = await simulate_day(day, run_id, spec, state, rules, database, lake)
             write_pending(simulation, lake, state.pending)
             night = await nightly(day)
-            nights.append(night)
             day_result.night_run = night.run_id
             day_result.leads_published = night.leads_published
             day_result.conversions = night.conversions
@@ -126,7 +124,9 @@ async def simulate_loop(
             if serving is None:  # pragma: no cover - a night always leaves a run serving
                 raise RuntimeError("the nightly run left no run serving")
             report("days", offset + 1, spec.days)
-        summary.conversions_detected = sum(night.conversions for night in nights)
+        # The nights after this loop's days (a catch-up night before them credits days this
+        # loop did not play).
+        summary.conversions_detected = sum(r.conversions for r in summary.day_results)
         summary.presented = sum(r.presented for r in summary.day_results)
         summary.accepted = sum(r.accepted for r in summary.day_results)
         measure(summary, state, rules, lake)
