@@ -109,8 +109,11 @@ async def _prepare(settings: Settings, password: str, progress: Progress | None)
         summary=(
             f"{total} customers loaded (seed {manifest.get('seed')}), lake at {lake}; "
             f"analysis run {run.run_id}"
-            + (" (already published)" if run.already_published else "")
-            + f": {run.leads_published} leads"
+            + (
+                " (already published)"
+                if run.already_published
+                else f": {run.leads_published} leads"
+            )
         ),
         kiosk_outlet=outlet.code,
         devices=devices,
