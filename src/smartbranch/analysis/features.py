@@ -103,11 +103,10 @@ def check_thresholds(thresholds: Sequence[Decimal]) -> tuple[Decimal, Decimal, D
 def window_parameters(as_of: date) -> dict[str, SqlValue]:
     """The as-of date and the window bounds ``sql/features_base.sql`` expects."""
     month_0 = as_of.replace(day=1)
+    months: dict[str, SqlValue] = {f"month_{i}": add_months(month_0, -i) for i in range(12)}
     return {
         "as_of": as_of,
-        "month_0": month_0,
-        "month_2": add_months(month_0, -2),
-        "month_11": add_months(month_0, -11),
+        **months,
         "since_3m": add_months(as_of, -3),
         "since_12m": add_months(as_of, -12),
         "prepaid_since": as_of - timedelta(days=LOAN_PREPAID_DAYS),

@@ -7,9 +7,9 @@
 -- Windows (dates computed in Python, analysis/features.py):
 --   $month_0     first day of $as_of's month. Its balances row holds the month-end balance,
 --                or for the month in progress the balance at $as_of: "the latest month end".
---   $month_2     first day of the month two months earlier: the last three month ends are
---                $month_2 .. $month_0 (a month without a row counts as 0).
---   $month_11    first day of the month eleven months earlier: twelve month ends.
+--   $month_1 … $month_11   first days of the eleven months before: the last three month
+--                ends are $month_0 … $month_2, the last twelve $month_0 … $month_11 (a
+--                month without a row counts as 0).
 --   $since_3m    $as_of minus three calendar months (exclusive): transactions "last 3 months".
 --   $since_12m   $as_of minus twelve calendar months (exclusive): visits "last 12 months".
 --   $prepaid_since   $as_of minus 90 days (inclusive): paid off 90 days ago counts, 91 not.
@@ -40,39 +40,48 @@ WITH customer AS (
     FROM customers
     WHERE opened_on <= $as_of
 ),
--- One row per customer and month: assets (the five asset categories) and each category.
-month_total AS (
+-- One row per customer: the assets (the five asset categories) at each of the twelve month
+-- ends ($month_0 the latest … $month_11 the oldest) and each category at the latest. One
+-- aggregation by customer alone (not customer × month) keeps one hash entry per customer.
+balance_row AS (
     SELECT
         customer_number,
         month,
-        SUM(CASE WHEN category IN ('deposit', 'time_deposit', 'wealth', 'fund', 'insurance')
-            THEN balance ELSE 0 END) AS assets,
-        SUM(CASE WHEN category = 'deposit' THEN balance ELSE 0 END) AS deposit,
-        SUM(CASE WHEN category = 'time_deposit' THEN balance ELSE 0 END) AS time_deposit,
-        SUM(CASE WHEN category = 'wealth' THEN balance ELSE 0 END) AS wealth,
-        SUM(CASE WHEN category = 'fund' THEN balance ELSE 0 END) AS fund,
-        SUM(CASE WHEN category = 'insurance' THEN balance ELSE 0 END) AS insurance,
-        SUM(CASE WHEN category = 'loan' THEN balance ELSE 0 END) AS loan
+        category,
+        balance,
+        CASE WHEN category IN ('deposit', 'time_deposit', 'wealth', 'fund', 'insurance')
+            THEN balance ELSE 0 END AS assets
     FROM balances_monthly
     WHERE month >= $month_11 AND month <= $month_0
-    GROUP BY customer_number, month
 ),
 balance AS (
     SELECT
         customer_number,
-        SUM(CASE WHEN month = $month_0 THEN assets ELSE 0 END) AS aum,
-        -- In whole fen: the average is rounded exactly (decimal division is a double in
-        -- DuckDB but a decimal in Spark; integers divide alike in both).
-        CAST(SUM(CASE WHEN month >= $month_2 THEN assets ELSE 0 END) * 100 AS BIGINT)
-            AS assets_3m_fen,
-        MAX(assets) AS aum_peak_12m,
-        SUM(CASE WHEN month = $month_0 THEN deposit ELSE 0 END) AS balance_deposit,
-        SUM(CASE WHEN month = $month_0 THEN time_deposit ELSE 0 END) AS balance_time_deposit,
-        SUM(CASE WHEN month = $month_0 THEN wealth ELSE 0 END) AS balance_wealth,
-        SUM(CASE WHEN month = $month_0 THEN fund ELSE 0 END) AS balance_fund,
-        SUM(CASE WHEN month = $month_0 THEN insurance ELSE 0 END) AS balance_insurance,
-        SUM(CASE WHEN month = $month_0 THEN loan ELSE 0 END) AS loan_balance
-    FROM month_total
+        SUM(CASE WHEN month = $month_0 THEN assets ELSE 0 END) AS assets_0,
+        SUM(CASE WHEN month = $month_1 THEN assets ELSE 0 END) AS assets_1,
+        SUM(CASE WHEN month = $month_2 THEN assets ELSE 0 END) AS assets_2,
+        SUM(CASE WHEN month = $month_3 THEN assets ELSE 0 END) AS assets_3,
+        SUM(CASE WHEN month = $month_4 THEN assets ELSE 0 END) AS assets_4,
+        SUM(CASE WHEN month = $month_5 THEN assets ELSE 0 END) AS assets_5,
+        SUM(CASE WHEN month = $month_6 THEN assets ELSE 0 END) AS assets_6,
+        SUM(CASE WHEN month = $month_7 THEN assets ELSE 0 END) AS assets_7,
+        SUM(CASE WHEN month = $month_8 THEN assets ELSE 0 END) AS assets_8,
+        SUM(CASE WHEN month = $month_9 THEN assets ELSE 0 END) AS assets_9,
+        SUM(CASE WHEN month = $month_10 THEN assets ELSE 0 END) AS assets_10,
+        SUM(CASE WHEN month = $month_11 THEN assets ELSE 0 END) AS assets_11,
+        SUM(CASE WHEN month = $month_0 AND category = 'deposit' THEN balance ELSE 0 END)
+            AS balance_deposit,
+        SUM(CASE WHEN month = $month_0 AND category = 'time_deposit' THEN balance ELSE 0 END)
+            AS balance_time_deposit,
+        SUM(CASE WHEN month = $month_0 AND category = 'wealth' THEN balance ELSE 0 END)
+            AS balance_wealth,
+        SUM(CASE WHEN month = $month_0 AND category = 'fund' THEN balance ELSE 0 END)
+            AS balance_fund,
+        SUM(CASE WHEN month = $month_0 AND category = 'insurance' THEN balance ELSE 0 END)
+            AS balance_insurance,
+        SUM(CASE WHEN month = $month_0 AND category = 'loan' THEN balance ELSE 0 END)
+            AS loan_balance
+    FROM balance_row
     GROUP BY customer_number
 ),
 holding AS (
@@ -179,14 +188,17 @@ SELECT
         AS tenure_years,
     c.risk_tolerance,
     c.account_manager IS NOT NULL AS has_account_manager,
-    CAST(COALESCE(b.aum, 0) AS DECIMAL(18, 2)) AS aum,
-    -- Sum of three month ends / 3, rounded to the fen (half away from zero; a third of a
-    -- whole number of fen is never exactly half).
+    CAST(COALESCE(b.assets_0, 0) AS DECIMAL(18, 2)) AS aum,
+    -- The sum of the last three month ends / 3, in whole fen: decimal division is a double
+    -- in DuckDB but a decimal in Spark, integers divide alike in both. Rounded half away
+    -- from zero (a third of a whole number of fen is never exactly a half).
     CAST(CAST(CASE WHEN COALESCE(b.assets_3m_fen, 0) >= 0
                    THEN (COALESCE(b.assets_3m_fen, 0) + 1) // 3
                    ELSE -((1 - b.assets_3m_fen) // 3) END AS DECIMAL(18, 0)) * 0.01
         AS DECIMAL(18, 2)) AS aum_avg_3m,
-    CAST(GREATEST(COALESCE(b.aum_peak_12m, 0), 0) AS DECIMAL(18, 2)) AS aum_peak_12m,
+    CAST(COALESCE(GREATEST(b.assets_0, b.assets_1, b.assets_2, b.assets_3, b.assets_4,
+        b.assets_5, b.assets_6, b.assets_7, b.assets_8, b.assets_9, b.assets_10, b.assets_11),
+        0) AS DECIMAL(18, 2)) AS aum_peak_12m,
     CAST(COALESCE(b.balance_deposit, 0) AS DECIMAL(18, 2)) AS balance_deposit,
     CAST(COALESCE(b.balance_time_deposit, 0) AS DECIMAL(18, 2)) AS balance_time_deposit,
     CAST(COALESCE(b.balance_wealth, 0) AS DECIMAL(18, 2)) AS balance_wealth,
@@ -220,7 +232,10 @@ SELECT
     CAST(COALESCE(t.counter, 0) AS BIGINT) AS counter_txn_3m,
     CAST(COALESCE(t.money_in, 0) AS DECIMAL(18, 2)) AS deposits_in_3m
 FROM customer AS c
-LEFT JOIN balance AS b ON b.customer_number = c.customer_number
+LEFT JOIN (
+    SELECT *, CAST((assets_0 + assets_1 + assets_2) * 100 AS BIGINT) AS assets_3m_fen
+    FROM balance
+) AS b ON b.customer_number = c.customer_number
 LEFT JOIN holding AS h ON h.customer_number = c.customer_number
 LEFT JOIN payoff AS o ON o.customer_number = c.customer_number
 LEFT JOIN card AS k ON k.customer_number = c.customer_number
