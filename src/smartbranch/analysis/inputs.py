@@ -26,6 +26,7 @@ from smartbranch.catalog.models import Product
 from smartbranch.customers.models import Customer
 from smartbranch.lake import layout
 from smartbranch.marketing.models import Campaign, Lead, LeadRule, LeadStatus, Outcome
+from smartbranch.marketing.service import bank_date
 from smartbranch.orgs.models import OrgUnit, Staff
 
 RUNS_FOLDER = Path("analysis") / "runs"
@@ -100,6 +101,7 @@ OUTCOMES_SCHEMA = pa.schema(
         pa.field("kind", pa.string()),
         pa.field("reason_code", pa.string()),
         pa.field("recorded_on", pa.date32()),
+        pa.field("follow_up_on", pa.date32()),
         pa.field("staff_username", pa.string()),
         pa.field("outlet_code", pa.string()),
         pa.field("channel", pa.string()),
@@ -120,6 +122,7 @@ async def outcomes_after(conn: AsyncConnection, watermark: int) -> pa.Table:
             Outcome.kind,
             Outcome.reason_code,
             Outcome.recorded_at,
+            Outcome.follow_up_on,
             Staff.username,
             OrgUnit.code,
             Outcome.channel,
@@ -170,7 +173,7 @@ async def presented_leads(conn: AsyncConnection) -> pa.Table:
 
 def _as_table(rows: Sequence[Sequence[Any]], schema: pa.Schema) -> pa.Table:
     """Result rows as an Arrow table of ``schema``; timestamps in date columns become their
-    UTC dates."""
+    date at the bank (the contact policy counts bank days)."""
     columns: list[list[Any]] = [[] for _ in schema]
     for row in rows:
         for values, value in zip(columns, row, strict=True):
@@ -178,7 +181,7 @@ def _as_table(rows: Sequence[Sequence[Any]], schema: pa.Schema) -> pa.Table:
     arrays = []
     for values, field in zip(columns, schema, strict=True):
         if pa.types.is_date(field.type):
-            values = [v.date() if isinstance(v, datetime) else v for v in values]
+            values = [bank_date(v) if isinstance(v, datetime) else v for v in values]
         arrays.append(pa.array(values, type=field.type))
     return pa.Table.from_arrays(arrays, schema=schema)
 
