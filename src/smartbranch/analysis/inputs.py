@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -149,9 +149,15 @@ PRESENTED_SCHEMA = pa.schema(
 )
 
 
-async def presented_leads(conn: AsyncConnection) -> pa.Table:
-    """Leads presented to the customer and not yet converted, expired or declined: the
-    ones a purchase in the lake may convert."""
+ATTRIBUTION_HORIZON_DAYS = 366
+"""Leads presented longer ago than this are no longer checked for conversions (no rule's
+attribution window is longer)."""
+
+
+async def presented_leads(conn: AsyncConnection, as_of: date) -> pa.Table:
+    """Leads presented to the customer and not yet converted or expired: the ones a
+    purchase in the lake may convert. A declined lead counts too: a customer who said no at
+    the counter and bought within the attribution window was won by that conversation."""
     query = (
         select(
             Lead.id,
@@ -164,7 +170,17 @@ async def presented_leads(conn: AsyncConnection) -> pa.Table:
         .join(LeadRule, LeadRule.id == Lead.rule_id)
         .where(
             Lead.presented_at.is_not(None),
-            Lead.status.in_((LeadStatus.PRESENTED, LeadStatus.ACCEPTED, LeadStatus.DEFERRED)),
+            Lead.presented_at
+            >= datetime.combine(as_of, time.min, tzinfo=UTC)
+            - timedelta(days=ATTRIBUTION_HORIZON_DAYS),
+            Lead.status.in_(
+                (
+                    LeadStatus.PRESENTED,
+                    LeadStatus.ACCEPTED,
+                    LeadStatus.DEFERRED,
+                    LeadStatus.DECLINED,
+                )
+            ),
         )
         .order_by(Lead.id)
     )

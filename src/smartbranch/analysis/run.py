@@ -201,7 +201,7 @@ async def prepare_run(
         watermark = await max_outcome_id(conn)
         previous_mark = history_runs[-1][2] if history_runs else 0
         new_outcomes = await outcomes_after(conn, previous_mark)
-        presented = await presented_leads(conn)
+        presented = await presented_leads(conn, as_of)
     # Outcomes recorded while this run was reading belong to the next one.
     new_outcomes = new_outcomes.filter(pc.less_equal(new_outcomes["outcome_id"], watermark))
     digest = inputs_digest(
