@@ -10,9 +10,13 @@ from decimal import Decimal
 import numpy as np
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from smartbranch.analysis.arbitration import arbitrate, control_draw, control_mask, held_back
-from smartbranch.marketing.models import LeadRule
+from smartbranch.marketing.models import LeadRule, OutcomeKind
+from smartbranch.marketing.service import ContactPolicy, PastOutcome
+from smartbranch.marketing.service import held_back as service_held_back
 
 AS_OF = date(2026, 3, 31)
 
@@ -100,6 +104,10 @@ def days_ago(n: int) -> date:
     return AS_OF - timedelta(days=n)
 
 
+def follow_up(days_after: int | None) -> date | None:
+    return None if days_after is None else AS_OF + timedelta(days=days_after)
+
+
 class TestHeldBack:
     def test_cooldown_holds_a_decline_for_cooldown_days_then_lets_go(self) -> None:
         rules = [Policy("A", cooldown_days=30)]
@@ -127,16 +135,82 @@ class TestHeldBack:
             False
         ]
 
-    def test_declines_and_deferrals_other_than_for_this_rule_and_customer_do_not_count(
-        self,
-    ) -> None:
+    def test_outcomes_of_other_rules_and_customers_do_not_count(self) -> None:
         history = outcomes(
             ("c", "B", "declined", days_ago(1)),
             ("d", "A", "declined", days_ago(1)),
-            ("c", "A", "deferred", days_ago(1)),
+            ("c", "A", "not_presented", days_ago(1)),
         )
         rules = [Policy("A"), Policy("B")]
         assert held_back(candidates(("c", "A")), history, rules, AS_OF).tolist() == [False]
+
+    def test_a_deferral_holds_until_its_follow_up_date_or_for_the_cooldown(self) -> None:
+        history = outcomes(
+            ("later", "A", "deferred", days_ago(1)),
+            ("due", "A", "deferred", days_ago(10)),
+            ("open", "A", "deferred", days_ago(1)),
+        ).append_column("follow_up_on", pa.array([days_ago(-3), AS_OF, None], pa.date32()))
+        asked = candidates(("later", "A"), ("due", "A"), ("open", "A"))
+        assert held_back(asked, history, [Policy("A")], AS_OF).tolist() == [True, False, True]
+
+    @settings(max_examples=200, deadline=None)
+    @given(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["c1", "c2"]),
+                st.sampled_from(["A", "B"]),
+                st.sampled_from(
+                    ["accepted", "declined", "deferred", "not_presented", "already_has"]
+                ),
+                st.integers(-5, 90),
+                st.one_of(st.none(), st.integers(-30, 30)),
+            ),
+            max_size=12,
+        ),
+        st.integers(0, 45),
+        st.integers(1, 4),
+    )
+    def test_agrees_with_the_service_contact_policy(
+        self,
+        rows: list[tuple[str, str, str, int, int | None]],
+        cooldown: int,
+        most: int,
+    ) -> None:
+        """The nightly run and the tablet must hold back the same leads."""
+        policies = [Policy("A", cooldown, most), Policy("B", cooldown + 3, most)]
+        history = outcomes(*((c, r, k, days_ago(d)) for c, r, k, d, _ in rows)).append_column(
+            "follow_up_on",
+            pa.array(
+                [follow_up(f) for *_, f in rows],
+                pa.date32(),
+            ),
+        )
+        pairs = [(c, r) for c in ("c1", "c2") for r in ("A", "B")]
+        vectorised = held_back(candidates(*pairs), history, policies, AS_OF).tolist()
+        by_code = {p.code: p for p in policies}
+        expected = []
+        for customer, rule in pairs:
+            past = [
+                PastOutcome(
+                    OutcomeKind(k),
+                    days_ago(d),
+                    AS_OF + timedelta(days=f) if f is not None else None,
+                )
+                for c, r, k, d, f in rows
+                if (c, r) == (customer, rule)
+            ]
+            policy = by_code[rule]
+            expected.append(
+                service_held_back(
+                    past,
+                    ContactPolicy(
+                        cooldown_days=policy.cooldown_days,
+                        max_presentations=policy.max_presentations,
+                    ),
+                    AS_OF,
+                )
+            )
+        assert vectorised == expected
 
     def test_max_presentations_counts_accepted_declined_and_deferred(self) -> None:
         rules = [Policy("A", cooldown_days=0, max_presentations=3)]

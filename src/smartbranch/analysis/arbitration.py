@@ -31,7 +31,8 @@ BoolArray = npt.NDArray[np.bool_]
 PRESENTATION_KINDS = ("accepted", "declined", "deferred")
 """Outcome kinds that mean the lead was put to the customer (they count towards
 ``max_presentations``); ``not_presented`` and ``already_has`` do not."""
-DECLINED = "declined"
+DEFERRED = "deferred"
+NOT_PRESENTED = "not_presented"
 
 _DRAW_BITS = 52
 """Bits of the hash used for a draw: the first 13 hex digits, exact in a float64."""
@@ -115,18 +116,21 @@ def held_back(
     rules: Iterable[ContactPolicy],
     as_of: date,
 ) -> BoolArray:
-    """Which candidates (``customer_number``, ``rule_code``) the contact policy holds back.
+    """Which candidates (``customer_number``, ``rule_code``) the contact policy holds back:
+    the nightly, vectorised form of :func:`smartbranch.marketing.service.contact_hold`,
+    which the tablet and counter apply one customer at a time — both must agree.
 
     ``history`` has one row per outcome: ``customer_number``, ``rule_code``, ``kind``,
-    ``recorded_on`` (a date in the bank's time zone; a timestamp is taken at its UTC date).
-    Outcomes after ``as_of`` are ignored, so re-running an earlier date gives the same answer.
-    A candidate is held back when
+    ``recorded_on`` (the bank date) and optionally ``follow_up_on``. Outcomes after
+    ``as_of`` are ignored, so re-running an earlier date gives the same answer. A
+    candidate is held back when
 
-    * the customer declined that rule *d* days before ``as_of`` with ``d < cooldown_days``
-      (declined on the as-of day: d = 0; with a 30-day cool-down, declined 29 days before is
-      held, 30 days before is allowed again; a 0-day cool-down never holds back), or
     * the rule has been presented to the customer ``max_presentations`` times or more
-      (kinds in :data:`PRESENTATION_KINDS`).
+      (kinds in :data:`PRESENTATION_KINDS`), or
+    * an outcome other than ``not_presented`` still holds it: one recorded on day *d* holds
+      until *d* + ``cooldown_days`` (declined 29 days before with a 30-day cool-down is
+      held, 30 days before is allowed again), a deferral with a follow-up date until that
+      date; held while that day is after ``as_of``.
 
     ``ValueError`` for a candidate whose rule is not in ``rules``."""
     policies = {rule.code: rule for rule in rules}
@@ -136,43 +140,72 @@ def held_back(
     customers = string_values(candidates.column(CUSTOMER))
     rule_codes = string_values(candidates.column(RULE))
     known = sorted(policies)
-    rule_index = pc.index_in(rule_codes, value_set=pa.array(known, pa.string()))
+    known_codes = pa.array(known, pa.string())
+    rule_index = pc.index_in(rule_codes, value_set=known_codes)
     if rule_index.null_count:
         unknown = pc.unique(pc.filter(rule_codes, pc.is_null(rule_index))).to_pylist()
         raise ValueError(f"candidates of rules without a contact policy: {sorted(unknown)}")
     index = np.asarray(rule_index.to_numpy(zero_copy_only=False), dtype=np.int64)
-    cooldown = np.array([policies[c].cooldown_days for c in known], dtype=np.int64)[index]
+    cooldowns = np.array([policies[c].cooldown_days for c in known], dtype=np.int64)
     max_shown = np.array([policies[c].max_presentations for c in known], dtype=np.int64)[index]
 
-    recorded = history.column("recorded_on")
-    if pa.types.is_timestamp(recorded.type):
-        recorded = pc.cast(pc.cast(recorded, pa.timestamp("us", "UTC")), pa.date32())
-    past = pa.table(
-        {
-            CUSTOMER: string_values(history.column(CUSTOMER)),
-            RULE: string_values(history.column(RULE)),
-            "kind": string_values(history.column("kind")),
-            "day": pc.cast(pc.cast(recorded, pa.date32()), pa.int32()),
-        }
-    )
     as_of_day = (as_of - date(1970, 1, 1)).days
+    past = _history_days(history)
     past = past.filter(pc.less_equal(past.column("day"), as_of_day))
-    declines = (
-        past.filter(pc.equal(past.column("kind"), DECLINED))
-        .group_by([CUSTOMER, RULE])
-        .aggregate([("day", "max")])
+    # Outcomes of rules that are no longer active hold nothing back.
+    past_rule = pc.index_in(past.column(RULE), value_set=known_codes)
+    past = past.filter(pc.is_valid(past_rule))
+    past_rule_index = np.asarray(
+        pc.drop_null(past_rule).to_numpy(zero_copy_only=False), dtype=np.int64
     )
+    kinds = past.column("kind")
+    days = np.asarray(past.column("day").to_numpy(zero_copy_only=False), dtype=np.int64)
+    follow_up = past.column("follow_up_day")
+    deferred_with_date = pc.and_(pc.equal(kinds, DEFERRED), pc.is_valid(follow_up)).to_numpy(
+        zero_copy_only=False
+    )
+    until = np.where(
+        np.asarray(deferred_with_date, dtype=bool),
+        np.asarray(pc.fill_null(follow_up, 0).to_numpy(zero_copy_only=False), dtype=np.int64),
+        days + cooldowns[past_rule_index] if len(days) else days,
+    )
+    holding = past.append_column("until", pa.array(until, pa.int64())).filter(
+        pc.not_equal(kinds, NOT_PRESENTED)
+    )
+    holds = holding.group_by([CUSTOMER, RULE]).aggregate([("until", "max")])
     shown = (
-        past.filter(pc.is_in(past.column("kind"), value_set=pa.array(PRESENTATION_KINDS)))
+        past.filter(pc.is_in(kinds, value_set=pa.array(PRESENTATION_KINDS)))
         .group_by([CUSTOMER, RULE])
         .aggregate([("kind", "count")])
     )
     keyed = pa.table({CUSTOMER: customers, RULE: rule_codes, "_row": np.arange(count)})
-    last_decline = _left_lookup(keyed, declines, "day_max", fill=np.iinfo(np.int32).min)
+    held_until = _left_lookup(keyed, holds, "until_max", fill=np.iinfo(np.int32).min)
     presentations = _left_lookup(keyed, shown, "kind_count", fill=0)
-    # int64 so "never declined" (int32 min) cannot overflow the subtraction
-    in_cooldown = (as_of_day - last_decline) < cooldown
-    return np.asarray(in_cooldown | (presentations >= max_shown), dtype=bool)
+    return np.asarray((held_until > as_of_day) | (presentations >= max_shown), dtype=bool)
+
+
+def _history_days(history: pa.Table) -> pa.Table:
+    """The history's columns the policy reads, with its dates as day numbers."""
+
+    def days(column: pa.ChunkedArray) -> pa.ChunkedArray:
+        if pa.types.is_timestamp(column.type):
+            column = pc.cast(pc.cast(column, pa.timestamp("us", "UTC")), pa.date32())
+        return pc.cast(pc.cast(column, pa.date32()), pa.int32())
+
+    follow_up = (
+        days(history.column("follow_up_on"))
+        if "follow_up_on" in history.column_names
+        else pa.nulls(history.num_rows, pa.int32())
+    )
+    return pa.table(
+        {
+            CUSTOMER: string_values(history.column(CUSTOMER)),
+            RULE: string_values(history.column(RULE)),
+            "kind": string_values(history.column("kind")),
+            "day": days(history.column("recorded_on")),
+            "follow_up_day": follow_up,
+        }
+    )
 
 
 def _left_lookup(
