@@ -3,6 +3,7 @@ production. Statements arrive in DuckDB's dialect and are transpiled by SQLGlot.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,8 @@ def start_spark_session(
     """
     from pyspark.sql import SparkSession
 
+    # py4j logs every connection it closes, at exit too (onto closed streams).
+    logging.getLogger("py4j").setLevel(logging.ERROR)
     builder: Any = SparkSession.builder.appName(app_name)
     builder = builder.remote(master) if master.startswith("sc://") else builder.master(master)
     options = {
