@@ -47,24 +47,34 @@ def eligible(engine: Engine, rules: Sequence[ActiveRule], as_of: date) -> pa.Tab
     already hold the rule's product."""
     if not rules:
         return pa.table({"_row": pa.array([], pa.int64()), "_rule": pa.array([], pa.int64())})
+    # Each customer's row number in the features' order, and who already holds one of the
+    # rules' products on the as-of date: computed once, not once per rule.
     engine.create_table(
         "analysis_rows",
-        f"SELECT {KEY_COLUMN}, ROW_NUMBER() OVER (ORDER BY {KEY_COLUMN}) - 1 AS _row "  # noqa: S608
+        f"SELECT *, ROW_NUMBER() OVER (ORDER BY {KEY_COLUMN}) - 1 AS _row "  # noqa: S608
         f"FROM {FEATURES_TABLE}",
+    )
+    products = sorted({rule.product_code for rule in rules})
+    engine.create_table(
+        "analysis_held",
+        bind(
+            "SELECT DISTINCT customer_number, product_code FROM holdings "  # noqa: S608 - placeholders only
+            f"WHERE product_code IN ({', '.join(f'$p{i}' for i in range(len(products)))}) "
+            "AND opened_on <= $as_of AND (closed_on IS NULL OR closed_on > $as_of)",
+            {"as_of": as_of, **{f"p{i}": code for i, code in enumerate(products)}},
+        ),
     )
     selects = []
     for index, rule in enumerate(rules):
         condition = condition_sql(validate_condition(rule.condition), "duckdb")
-        # The condition is checked SQL over catalog columns only; the product code and the
-        # date go in as literals through the binder.
+        # The condition is checked SQL over catalog columns only; the product code goes in
+        # as a literal through the binder.
         selects.append(
             bind(
-                f"SELECT r._row, {index} AS _rule FROM {FEATURES_TABLE} f "  # noqa: S608
-                f"JOIN analysis_rows r ON r.{KEY_COLUMN} = f.{KEY_COLUMN} "
-                f"WHERE ({condition}) AND NOT EXISTS (SELECT 1 FROM holdings h "
-                f"WHERE h.customer_number = f.{KEY_COLUMN} AND h.product_code = $product "
-                "AND h.opened_on <= $as_of AND (h.closed_on IS NULL OR h.closed_on > $as_of))",
-                {"product": rule.product_code, "as_of": as_of},
+                f"SELECT f._row, {index} AS _rule FROM analysis_rows f "  # noqa: S608
+                f"WHERE ({condition}) AND NOT EXISTS (SELECT 1 FROM analysis_held h "
+                f"WHERE h.customer_number = f.{KEY_COLUMN} AND h.product_code = $product)",
+                {"product": rule.product_code},
             )
         )
     query = " UNION ALL ".join(selects) + " ORDER BY _row, _rule"
