@@ -13,16 +13,17 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
-from smartbranch.db import begin_write
 from smartbranch.errors import AppError
 from smartbranch.http import SessionDep
 from smartbranch.i18n import N_, translate
 from smartbranch.queueing import panel
 from smartbranch.queueing import service as queue
+from smartbranch.queueing.api import WriteSessionDep
 from smartbranch.queueing.errors import TransferTargetMissingError
 from smartbranch.queueing.policy import describe
 from smartbranch.web.deps import PageStaffDep
@@ -37,15 +38,6 @@ NOBODY_WAITING = N_("Nobody is waiting for this counter.")
 def counter_url(outlet_code: str, counter_code: str) -> str:
     """The panel of a counter."""
     return f"/counter/{quote(outlet_code, safe='')}/{quote(counter_code, safe='')}"
-
-
-async def write_session(session: SessionDep) -> AsyncSession:
-    """The request's unit of work, begun as a writer (see ``db.begin_write``)."""
-    await begin_write(session)
-    return session
-
-
-WriteSessionDep = Annotated[AsyncSession, Depends(write_session)]
 
 
 async def _render(
@@ -157,6 +149,16 @@ _TICKET_ACTIONS: dict[str, Callable[..., Awaitable[object]]] = {
 }
 
 
+def _lookup(
+    actions: dict[str, Callable[..., Awaitable[object]]], verb: str
+) -> Callable[..., Awaitable[object]]:
+    """The service action a path names (an unknown one is a page that does not exist)."""
+    operation = actions.get(verb)
+    if operation is None:
+        raise HTTPException(status_code=404)
+    return operation
+
+
 @router.post("/{outlet}/{counter}/call-next")
 async def call_next(
     request: Request,
@@ -227,11 +229,7 @@ async def ticket_action(
     """Recall, start, finish, mark a no-show or skip the ticket at this counter."""
     assert principal.staff is not None
     staff_id = principal.staff.id
-    operation = _TICKET_ACTIONS.get(verb)
-    if operation is None:
-        from starlette.exceptions import HTTPException
-
-        raise HTTPException(status_code=404)
+    operation = _lookup(_TICKET_ACTIONS, verb)
 
     async def action() -> None:
         await operation(session, outlet_code=outlet, ticket_id=ticket_id, staff_id=staff_id)
@@ -252,11 +250,7 @@ async def counter_action(
     """Sign in to the counter, pause, resume or close it."""
     assert principal.staff is not None
     staff_id = principal.staff.id
-    operation = _COUNTER_ACTIONS.get(verb)
-    if operation is None:
-        from starlette.exceptions import HTTPException
-
-        raise HTTPException(status_code=404)
+    operation = _lookup(_COUNTER_ACTIONS, verb)
     device_id = principal.device.id
 
     async def action() -> None:
