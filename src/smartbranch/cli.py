@@ -329,6 +329,9 @@ def simulate_day(
         str, typer.Option(help="Arrival profile: quiet, standard, busy or payday.")
     ] = "standard",
     days: Annotated[int, typer.Option(min=1, max=60, help="Consecutive weekdays.")] = 1,
+    visits: Annotated[
+        int | None, typer.Option(min=1, max=2000, help="Visits a day (default: the profile's).")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Same seed, same customers and times.")] = 1,
     what_if: Annotated[
         bool, typer.Option("--what-if/--no-what-if", help="Find the counters needed.")
@@ -349,7 +352,10 @@ def simulate_day(
         raise typer.BadParameter(str(error), param_hint="--arrivals") from None
     population = asyncio.run(_population(get_settings(), outlet))
     spec = DaySpec(
-        counters=counters or population.counters_configured or 4, profile=arrivals, seed=seed
+        counters=counters or population.counters_configured or 4,
+        profile=arrivals,
+        visits_per_day=float(visits) if visits else None,
+        seed=seed,
     )
     if not as_json:
         console.print(

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -14,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from smartbranch.credentials import CredentialHasher
 from smartbranch.orgs.service import OutletNotFoundError
+from smartbranch.settings import Settings
 from smartbranch.simulation.arrivals import (
     PROFILES,
     SERVICE_TIMES,
@@ -31,8 +37,10 @@ from smartbranch.simulation.branchday import (
     load_population,
     simulate,
 )
+from smartbranch.simulation.live import run_live
 from tests.fixtures.bank import Bank, add_customer
 
+SMARTBRANCH = str(Path(sys.executable).parent / "smartbranch")
 JSON_KEYS = {
     "tickets",
     "double_calls",
@@ -163,3 +171,91 @@ class TestBranchDay:
         # The answer meets the target and one counter fewer does not.
         assert shares[needed] >= 0.85
         assert shares[needed - 1] < 0.85
+
+
+def _run(var: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMARTBRANCH_")}
+    env.update({"SMARTBRANCH_VAR_DIR": str(var), "COLUMNS": "200"})
+    return subprocess.run(
+        [SMARTBRANCH, *args], env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+
+
+@pytest.fixture(scope="module")
+def var(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small synthetic bank, generated and loaded as a user would."""
+    var = tmp_path_factory.mktemp("simulate-var")
+    assert _run(var, "generate", "--customers", "300", "--outlets", "2").returncode == 0
+    assert _run(var, "load").returncode == 0
+    return var
+
+
+@pytest.mark.slow
+class TestCommand:
+    def test_simulate_day_json(self, var: Path) -> None:
+        done = _run(var, "simulate", "day", "--visits", "50", "--counters", "2", "--json")
+        assert done.returncode == 0, done.stderr
+        data = json.loads(done.stdout)  # one JSON object, nothing else on stdout
+        assert set(data) >= JSON_KEYS
+        assert data["outlet"] == "BJ001"  # the first outlet when none is given
+        assert data["tickets"] > 0
+        assert data["double_calls"] == 0
+        assert data["counters"] == 2
+        what_if = data["what_if"]
+        needed = what_if["counters_needed"]
+        shares = {int(n): s for n, s in what_if["share_within_target_by_counters"].items()}
+        assert needed in shares
+        assert shares[needed] >= 0.85
+        assert needed == 1 or shares[needed - 1] < 0.85
+
+    def test_simulate_day_tables(self, var: Path) -> None:
+        done = _run(var, "simulate", "day", "--outlet", "BJ002", "--visits", "30", "--no-what-if")
+        assert done.returncode == 0, done.stderr
+        assert "BJ002" in done.stdout
+        assert "mean absolute error" in done.stdout
+        assert "double calls" in done.stdout
+
+    def test_bad_arguments(self, var: Path) -> None:
+        unknown = _run(var, "simulate", "day", "--outlet", "NOPE", "--json")
+        assert unknown.returncode == 1
+        assert "outlet_not_found" in unknown.stdout
+        profile = _run(var, "simulate", "day", "--arrivals", "rush")
+        assert profile.returncode == 2
+        assert "rush" in profile.stderr
+
+
+class TestLive:
+    def test_keeps_the_demo_queue_moving_until_stopped(self, var: Path) -> None:
+        settings = Settings(var_dir=var, database_url=f"sqlite:///{var / 'smartbranch.db'}")
+        stop = threading.Event()
+        worker = threading.Thread(
+            target=run_live,
+            args=(settings,),
+            kwargs={"speedup": 1200.0, "stop": stop, "seed": 1},
+            daemon=True,
+        )
+        worker.start()
+        try:
+            served = 0
+            for _ in range(600):  # wait for work, not for a time: give up after a minute
+                served = _count(var, "SELECT count(*) FROM queue_tickets WHERE status = 'done'")
+                if served >= 3:
+                    break
+                worker.join(0.1)
+            assert served >= 3
+        finally:
+            stop.set()
+            worker.join(60)
+        assert not worker.is_alive()
+        # Counter 1 is left for a person at the panel; the simulated tellers close theirs.
+        assert (
+            _count(
+                var, "SELECT count(*) FROM queue_counters WHERE code = '1' AND state != 'closed'"
+            )
+            == 0
+        )
+
+
+def _count(var: Path, sql: str) -> int:
+    with sqlite3.connect(var / "smartbranch.db") as db:
+        return int(db.execute(sql).fetchone()[0])
