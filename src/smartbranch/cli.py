@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 if TYPE_CHECKING:
     from smartbranch.lake.load import LoadSummary
 
+from smartbranch.analysis.cli import scoring_app
 from smartbranch.db import create_engine, create_sessionmaker, unit_of_work
 from smartbranch.errors import AppError
 from smartbranch.settings import Settings, get_settings
@@ -36,7 +37,12 @@ staff_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(devices_app, name="devices")
 app.add_typer(staff_app, name="staff")
-simulate_app = typer.Typer(help="Simulations of the bank.", no_args_is_help=True)
+app.add_typer(scoring_app, name="scoring")
+rules_app = typer.Typer(help="Lead rules.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+simulate_app = typer.Typer(
+    help="Simulate the synthetic bank: a branch day, days after a run.", no_args_is_help=True
+)
 app.add_typer(simulate_app, name="simulate")
 console = Console()
 
@@ -250,6 +256,58 @@ async def _session(settings: Settings) -> AsyncIterator[AsyncSession]:
         await engine.dispose()
 
 
+@rules_app.command("install-defaults")
+def rules_install_defaults(
+    owner: Annotated[str, typer.Option(help="Org unit that owns the rules.")] = "HO",
+) -> None:
+    """Install the default rule library (rules already present are left as they are)."""
+    from smartbranch.marketing.library import install_default_library
+
+    async def install() -> int:
+        async with _session(get_settings()) as session:
+            return await install_default_library(session, owner_org_code=owner)
+
+    added = asyncio.run(install())
+    console.print(f"{added} rules added")
+
+
+@app.command()
+def analyze(
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Date the run is as of (default: the lake's).")
+    ] = None,
+    engine: Annotated[str, typer.Option(help="duckdb (default) or spark.")] = "duckdb",
+    segments: Annotated[str, typer.Option(help="rules (default) or kmeans.")] = "rules",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Run the nightly analysis: grade customers, produce leads with scripts, publish them."""
+    import json
+
+    from smartbranch.analysis.console import RichReporter, print_summary
+    from smartbranch.analysis.run import run_analysis
+
+    if engine not in ("duckdb", "spark"):
+        raise typer.BadParameter("engine must be duckdb or spark", param_hint="--engine")
+    if segments not in ("rules", "kmeans"):
+        raise typer.BadParameter("segments must be rules or kmeans", param_hint="--segments")
+    day = date.fromisoformat(as_of) if as_of else None
+    settings = get_settings()
+    with RichReporter(Console(stderr=True) if as_json else console) as reporter:
+        summary = asyncio.run(
+            run_analysis(
+                settings,
+                as_of=day,
+                engine_kind=engine,  # type: ignore[arg-type]
+                segments=segments,  # type: ignore[arg-type]
+                reporter=reporter,
+            )
+        )
+    if as_json:
+        print(json.dumps(summary.as_json(), ensure_ascii=False))
+    else:
+        print_summary(console, summary)
+
+
 @app.command()
 def serve(
     host: str = "127.0.0.1",
@@ -417,6 +475,55 @@ def _print_simulation(data: dict[str, Any]) -> None:
             f"counters needed for {what_if['target_share']:.0%} within target: "
             f"[bold]{needed if needed is not None else 'more than 12'}[/]"
         )
+
+
+@simulate_app.command("loop")
+def simulate_loop(
+    days: Annotated[int, typer.Option(min=1, help="How many days to simulate.")],
+    seed: Annotated[int, typer.Option(min=0, help="Same seed, same days.")] = 42,
+    visit_rate: Annotated[
+        float, typer.Option(min=0.01, max=50, help="Multiplies every customer's visit rate.")
+    ] = 1.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Days after the serving run: visits, leads presented and answered, purchases, and the
+    nightly analysis after each day; then success rate against the control group."""
+    import json
+
+    from smartbranch.simulation.loop import LoopSpec
+    from smartbranch.simulation.loop import simulate_loop as run_loop
+
+    spec = LoopSpec(days=days, seed=seed, visit_rate=visit_rate)
+    settings = get_settings()
+    if as_json:
+        summary = asyncio.run(run_loop(settings, spec))
+        print(json.dumps(summary.as_json(), ensure_ascii=False))
+        return
+    with progress_bars() as progress:
+        summary = asyncio.run(run_loop(settings, spec, progress=progress))
+    table = Table("day", "visitors", "presented", "accepted", "bought", "night run", "conversions")
+    for r in summary.day_results:
+        bought = r.purchases_accepted + r.purchases_late + r.purchases_spontaneous
+        table.add_row(
+            r.day.isoformat(), f"{r.visitors:,}", f"{r.presented:,}", f"{r.accepted:,}",
+            f"{bought:,}", r.night_run, f"{r.conversions:,}",
+        )  # fmt: skip
+    console.print(table)
+
+    def rate(value: float | None) -> str:
+        return "—" if value is None else f"{value:.2%}"
+
+    uplift = "—" if summary.uplift is None else f"{summary.uplift:.2f}×"
+    console.print(
+        f"leads presented {summary.presented:,}, accepted {summary.accepted:,}: "
+        f"success rate [bold]{rate(summary.success_rate)}[/]\n"
+        f"conversions detected by the nightly runs: {summary.conversions_detected:,}\n"
+        f"customers presented a lead who bought its product: "
+        f"{rate(summary.treated_conversion_rate)} of {summary.treated_size:,}\n"
+        f"control group of the same rules who bought it: "
+        f"[bold]{rate(summary.control_conversion_rate)}[/] of {summary.control_size:,}\n"
+        f"uplift (presented ÷ control conversion): [bold]{uplift}[/]"
+    )
 
 
 def main() -> None:

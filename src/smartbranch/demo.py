@@ -75,7 +75,9 @@ def prepare_demo(
 
 
 async def _prepare(settings: Settings, password: str, progress: Progress | None) -> DemoInfo:
+    from smartbranch.analysis.run import run_analysis
     from smartbranch.lake.load import load_lake
+    from smartbranch.marketing.library import install_default_library
 
     lake = settings.resolved_lake_path
     manifest = json.loads((lake / "_manifest.json").read_text())
@@ -89,6 +91,11 @@ async def _prepare(settings: Settings, password: str, progress: Progress | None)
                 engine, lake, tier_thresholds=settings.tier_thresholds_cny, progress=progress
             )
         async with unit_of_work(sessionmaker) as session:
+            await install_default_library(session)
+        # The demo opens with graded customers and leads: a first analysis run (a no-op
+        # when the same lake and rules were analysed before).
+        run = await run_analysis(settings, database=engine)
+        async with unit_of_work(sessionmaker) as session:
             outlet = await session.scalar(
                 select(OrgUnit).where(OrgUnit.kind == OrgKind.OUTLET).order_by(OrgUnit.code)
             )
@@ -99,7 +106,15 @@ async def _prepare(settings: Settings, password: str, progress: Progress | None)
     finally:
         await engine.dispose()
     return DemoInfo(
-        summary=f"{total} customers loaded (seed {manifest.get('seed')}), lake at {lake}",
+        summary=(
+            f"{total} customers loaded (seed {manifest.get('seed')}), lake at {lake}; "
+            f"analysis run {run.run_id}"
+            + (
+                " (already published)"
+                if run.already_published
+                else f": {run.leads_published} leads"
+            )
+        ),
         kiosk_outlet=outlet.code,
         devices=devices,
         logins=logins,

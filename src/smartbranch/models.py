@@ -1,9 +1,11 @@
 """Every table, imported in one place for Alembic and test schema creation."""
 
+from smartbranch.analysis.models import AnalysisRun
 from smartbranch.auth.models import AuditEntry, Device, Identification, StaffSession
 from smartbranch.catalog.models import Product
 from smartbranch.customers.models import Credential, Customer, CustomerProfile, Holding
 from smartbranch.db import Base
+from smartbranch.marketing.models import Campaign, Lead, LeadRule, Outcome
 from smartbranch.orgs.models import OrgUnit, Staff
 from smartbranch.queueing.models import (
     Appointment,
@@ -18,9 +20,11 @@ from smartbranch.queueing.models import (
 )
 
 __all__ = [
+    "AnalysisRun",
     "Appointment",
     "AuditEntry",
     "Base",
+    "Campaign",
     "Counter",
     "CounterService",
     "Credential",
@@ -30,7 +34,10 @@ __all__ = [
     "HandlingStat",
     "Holding",
     "Identification",
+    "Lead",
+    "LeadRule",
     "OrgUnit",
+    "Outcome",
     "Product",
     "QueuePolicy",
     "Service",

@@ -51,6 +51,13 @@ class Settings(BaseSettings):
         Decimal(6_000_000),
     )
     """Lower bounds of gold, platinum, diamond and private banking, in CNY."""
+    duckdb_memory_limit: str = "2GB"
+    """Memory the analysis's DuckDB engine uses before it spills to disk."""
+    duckdb_threads: int | None = Field(default=None, ge=1)
+    """Threads of the DuckDB engine; every core when unset."""
+    spark_master: str = "local[*]"
+    """Spark master of ``--engine spark``: ``local[*]``, a cluster URL or ``sc://…``."""
+    spark_driver_memory: str = "2g"
 
     @property
     def resolved_database_url(self) -> str:

@@ -62,9 +62,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -95,6 +93,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable, FromClause
 from sqlalchemy.types import TypeEngine
 
+from smartbranch.bulk import copy_payload, encode_batch
 from smartbranch.catalog.models import ASSET_CATEGORIES, Product
 from smartbranch.customers.models import (
     TIER_ORDER,
@@ -352,32 +351,10 @@ class _Loader:
 
     def _encode(self, batch: Any) -> Any:
         """The bulk-copy payload of ``batch``: CSV bytes for COPY, tuples for executemany."""
-        if self.postgres:
-            # Into an Arrow buffer (Arrow's allocator, no copy on the way to the driver,
-            # which reads any object with the buffer protocol).
-            sink = pa.BufferOutputStream()
-            pacsv.write_csv(batch, sink, pacsv.WriteOptions(include_header=False))
-            return sink.getvalue()
-        # SQLite stores a Date as ISO text and a Numeric through its NUMERIC affinity, which
-        # turns the decimal text into the same number the ORM would have written.
-        columns = []
-        for column in batch.columns:
-            if pa.types.is_date(column.type) or pa.types.is_decimal(column.type):
-                column = pc.cast(column, pa.string())
-            columns.append(column.to_pylist())
-        return list(zip(*columns, strict=True))
+        return encode_batch(batch, postgres=self.postgres)
 
     async def _copy(self, staging: Table, names: list[str], payload: Any) -> None:
-        if self.postgres:
-            raw = await self.conn.get_raw_connection()
-            driver: Any = raw.driver_connection
-            # The SQLAlchemy transaction is already open on this connection (the staging
-            # table was created in it), so the COPY joins it.
-            assert driver.is_in_transaction()
-            await driver.copy_to_table(staging.name, source=payload, columns=names, format="csv")
-        else:
-            statement = str(staging.insert().compile(dialect=self.conn.dialect))
-            await self.conn.exec_driver_sql(statement, payload)
+        await copy_payload(self.conn, staging, names, payload)
 
     # -- checks
 

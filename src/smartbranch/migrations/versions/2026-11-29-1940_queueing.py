@@ -1,7 +1,7 @@
 """queueing: services, counters, work profiles, tickets, events, appointments, policies
 
-Revision ID: 0002_queueing
-Revises: 0001_initial
+Revision ID: 0004_queueing
+Revises: 0003_leads_bulk
 Create Date: 2026-11-29 18:38:30.941390
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002_queueing"
-down_revision: str | None = "0001_initial"
+revision: str = "0004_queueing"
+down_revision: str | None = "0003_leads_bulk"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""Marketing: lead rules, scripts, campaigns, control groups, leads and their outcomes."""
