@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -40,7 +40,9 @@ app.add_typer(staff_app, name="staff")
 app.add_typer(scoring_app, name="scoring")
 rules_app = typer.Typer(help="Lead rules.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
-simulate_app = typer.Typer(help="Simulate the synthetic bank's days.", no_args_is_help=True)
+simulate_app = typer.Typer(
+    help="Simulate the synthetic bank: a branch day, days after a run.", no_args_is_help=True
+)
 app.add_typer(simulate_app, name="simulate")
 console = Console()
 
@@ -370,6 +372,109 @@ def demo(
     console.print(f"API docs: {base}/docs    Kiosk: {base}/kiosk/{info.kiosk_outlet}")
     if serve_:
         serve(port=port)
+
+
+@simulate_app.command("day")
+def simulate_day(
+    outlet: Annotated[
+        str | None, typer.Option(help="Outlet code (default: the first outlet by code).")
+    ] = None,
+    counters: Annotated[
+        int | None,
+        typer.Option(min=1, max=12, help="Open counters (default: the outlet's, else 4)."),
+    ] = None,
+    arrivals: Annotated[
+        str, typer.Option(help="Arrival profile: quiet, standard, busy or payday.")
+    ] = "standard",
+    days: Annotated[int, typer.Option(min=1, max=60, help="Consecutive weekdays.")] = 1,
+    visits: Annotated[
+        int | None, typer.Option(min=1, max=2000, help="Visits a day (default: the profile's).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Same seed, same customers and times.")] = 1,
+    what_if: Annotated[
+        bool, typer.Option("--what-if/--no-what-if", help="Find the counters needed.")
+    ] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Simulate branch days at an outlet through the real queue service (on a scratch copy
+    of the outlet): KPIs, wait-estimate accuracy and the counters needed to call 85% of
+    customers within the target."""
+    import json
+
+    from smartbranch.simulation.arrivals import profile_named
+    from smartbranch.simulation.branchday import DaySpec, simulate
+
+    try:
+        profile_named(arrivals)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--arrivals") from None
+    population = asyncio.run(_population(get_settings(), outlet))
+    spec = DaySpec(
+        counters=counters or population.counters_configured or 4,
+        profile=arrivals,
+        visits_per_day=float(visits) if visits else None,
+        seed=seed,
+    )
+    if not as_json:
+        console.print(
+            f"simulating {days} day(s) at [bold]{population.outlet_code}[/] with "
+            f"{spec.counters} counter(s), {arrivals} arrivals, seed {seed} …"
+        )
+    report = simulate(population, spec, days=days, what_if=what_if)
+    data = report.as_json()
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False))
+        return
+    _print_simulation(data)
+
+
+async def _population(settings: Settings, outlet: str | None) -> Any:
+    from smartbranch.simulation.branchday import load_population
+
+    async with _session(settings) as session:
+        return await load_population(session, outlet)
+
+
+def _print_simulation(data: dict[str, Any]) -> None:
+    kpis = data["kpis"]
+    table = Table("figure", "value", title=f"{data['outlet']}: {data['tickets']} tickets")
+    for key in (
+        "visits",
+        "served",
+        "no_shows",
+        "mean_wait_minutes",
+        "p90_wait_minutes",
+        "max_wait_minutes",
+        "mean_service_minutes",
+        "no_show_share",
+        "share_within_target",
+        "counter_utilisation",
+    ):
+        table.add_row(key.replace("_", " "), str(kpis[key]))
+    table.add_row("double calls", str(data["double_calls"]))
+    console.print(table)
+    tiers = Table("tier", "longest wait (min)")
+    for tier, minutes in data["max_wait_minutes_by_tier"].items():
+        tiers.add_row(tier, f"{minutes:.1f}")
+    console.print(tiers)
+    accuracy = Table("wait estimate", "mean absolute error (min)")
+    accuracy.add_row("ours (policy run forward)", str(data["eta_mae_minutes"]))
+    accuracy.add_row("naive (ahead × mean ÷ counters)", str(data["naive_eta_mae_minutes"]))
+    reduction = data["eta_error_reduction"]
+    if reduction is not None:
+        accuracy.add_row("error reduction", f"{reduction:.0%}")
+    console.print(accuracy)
+    what_if = data["what_if"]
+    if what_if["share_within_target_by_counters"]:
+        plan = Table("counters", "share called within target")
+        for n, share in what_if["share_within_target_by_counters"].items():
+            plan.add_row(n, f"{share:.1%}")
+        console.print(plan)
+        needed = what_if["counters_needed"]
+        console.print(
+            f"counters needed for {what_if['target_share']:.0%} within target: "
+            f"[bold]{needed if needed is not None else 'more than 12'}[/]"
+        )
 
 
 @simulate_app.command("loop")

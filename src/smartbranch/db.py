@@ -100,7 +100,25 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A unit of work that will write under contention asks for the write lock up front
+        # (see begin_write): a deferred transaction that read first cannot upgrade once
+        # another writer has committed.
+        immediate = connection.get_execution_options().get(SQLITE_IMMEDIATE)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+SQLITE_IMMEDIATE = "sqlite_immediate"
+
+
+async def begin_write(session: AsyncSession) -> None:
+    """Start the session's transaction as a writer: ``BEGIN IMMEDIATE`` on SQLite, so that
+    read-then-write units of work serialise instead of failing with ``database is locked``.
+    A no-op on PostgreSQL (row locks do the job), or when a transaction is already open."""
+    bind = session.bind
+    if session.in_transaction() or not isinstance(bind, AsyncEngine):
+        return
+    if bind.dialect.name == "sqlite":
+        await session.connection(execution_options={SQLITE_IMMEDIATE: True})
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -7,16 +7,31 @@ from smartbranch.customers.models import Credential, Customer, CustomerProfile, 
 from smartbranch.db import Base
 from smartbranch.marketing.models import Campaign, Lead, LeadRule, Outcome
 from smartbranch.orgs.models import OrgUnit, Staff
+from smartbranch.queueing.models import (
+    Appointment,
+    Counter,
+    CounterService,
+    HandlingStat,
+    QueuePolicy,
+    Service,
+    Ticket,
+    TicketEvent,
+    TicketSequence,
+)
 
 __all__ = [
     "AnalysisRun",
+    "Appointment",
     "AuditEntry",
     "Base",
     "Campaign",
+    "Counter",
+    "CounterService",
     "Credential",
     "Customer",
     "CustomerProfile",
     "Device",
+    "HandlingStat",
     "Holding",
     "Identification",
     "Lead",
@@ -24,6 +39,11 @@ __all__ = [
     "OrgUnit",
     "Outcome",
     "Product",
+    "QueuePolicy",
+    "Service",
     "Staff",
     "StaffSession",
+    "Ticket",
+    "TicketEvent",
+    "TicketSequence",
 ]

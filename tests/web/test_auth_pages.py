@@ -52,7 +52,7 @@ class TestActivation:
             ("kiosk_bj001", "/kiosk/BJ001"),
             ("tablet_bj001", "/login"),
             ("counter_bj001", "/login"),
-            ("board_bj001", "/device/activate"),
+            ("board_bj001", "/board/BJ001"),
         ],
     )
     async def test_valid_token_sets_the_device_cookie_and_goes_home(

@@ -23,11 +23,18 @@ def kiosk_url(outlet_code: str) -> str:
     return f"/kiosk/{quote(outlet_code, safe='')}"
 
 
+def board_url(outlet_code: str) -> str:
+    """The display board of an outlet."""
+    return f"/board/{quote(outlet_code, safe='')}"
+
+
 def device_home(device: DeviceInfo) -> str:
-    """The page a device opens on: a kiosk its outlet's kiosk screen, a staff device the
-    sign-in page. Devices whose pages come later (display board) see their enrolment."""
+    """The page a device opens on: a kiosk its outlet's kiosk screen, a display board its
+    outlet's board, a staff device the sign-in page."""
     if device.kind == DeviceKind.KIOSK:
         return kiosk_url(org_code_of(device.org_path))
+    if device.kind == DeviceKind.BOARD:
+        return board_url(org_code_of(device.org_path))
     if device.kind in STAFF_DEVICE_KINDS:
         return LOGIN_URL
     return ACTIVATE_URL

@@ -6,6 +6,8 @@ from fastapi import FastAPI
 
 from smartbranch.web.apidocs import router as apidocs_router
 from smartbranch.web.auth.routes import router as auth_router
+from smartbranch.web.board.routes import router as board_router
+from smartbranch.web.counter.routes import router as counter_router
 from smartbranch.web.device.routes import router as device_router
 from smartbranch.web.errors import install_error_handlers
 from smartbranch.web.kiosk.routes import router as kiosk_router
@@ -21,5 +23,7 @@ def install(app: FastAPI) -> None:
     app.include_router(auth_router)
     app.include_router(workbench_router)
     app.include_router(kiosk_router)
+    app.include_router(board_router)
+    app.include_router(counter_router)
     app.include_router(apidocs_router)
     install_error_handlers(app)

@@ -7,11 +7,15 @@ The number travels only in a POST body, is not echoed back and is not logged.
 
 from __future__ import annotations
 
+import math
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from smartbranch.auth.dependencies import DEVICE_COOKIE
@@ -24,6 +28,7 @@ from smartbranch.customers.tiers import TIER_LABELS
 from smartbranch.http import SessionDep, SettingsDep
 from smartbranch.i18n import translate
 from smartbranch.orgs.service import get_outlet_by_code
+from smartbranch.queueing import service as queue
 from smartbranch.settings import Settings
 from smartbranch.web.cookies import set_device_cookie
 from smartbranch.web.deps import PageDeviceDep
@@ -50,6 +55,7 @@ KIND_CHOICES = (
 )
 
 RESULT_PARTIAL = "kiosk/_result.html"
+TICKET_PARTIAL = "kiosk/_ticket.html"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +66,7 @@ class KioskScreen:
     outlet_code: str
     outlet_name: str
     url: str
+    timezone: str = "Asia/Shanghai"
 
 
 async def kiosk_screen(
@@ -77,14 +84,31 @@ async def kiosk_screen(
         outlet_code=unit.code,
         outlet_name=org_name(unit.name, unit.name_en, locale),
         url=kiosk_url(unit.code),
+        timezone=unit.timezone,
     )
 
 
 KioskScreenDep = Annotated[KioskScreen, Depends(kiosk_screen)]
 
 
+async def _services(
+    session: AsyncSession, screen: KioskScreen, locale: str
+) -> list[dict[str, Any]]:
+    """The services a customer may take a ticket for, with how many wait for each."""
+    snapshot = await queue.queue_snapshot(session, outlet_code=screen.outlet_code)
+    return [
+        {"code": s.code, "name": org_name(s.name, s.name_en, locale), "waiting": s.waiting_count}
+        for s in snapshot.services
+    ]
+
+
 def _page_context(
-    screen: KioskScreen, result: dict[str, Any] | None, *, locale: str, settings: Settings
+    screen: KioskScreen,
+    result: dict[str, Any] | None,
+    *,
+    locale: str,
+    settings: Settings,
+    services: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     # A customer may switch the kiosk to English; the next customer should find it in the
     # bank's language again, so kiosk.js returns there when the screen resets.
@@ -100,6 +124,9 @@ def _page_context(
         "kinds": KIND_CHOICES,
         "reset_seconds": RESET_SECONDS,
         "result": result,
+        "services": services or [],
+        # A double tap or a retried post carries the same key: one ticket, not two.
+        "idempotency_key": secrets.token_urlsafe(16),
         "message": None,
         "code": None,
         "status_code": 200,
@@ -108,10 +135,15 @@ def _page_context(
 
 @router.get("/{outlet}")
 async def kiosk_page(
-    request: Request, settings: SettingsDep, locale: PageLocaleDep, screen: KioskScreenDep
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    locale: PageLocaleDep,
+    screen: KioskScreenDep,
 ) -> Response:
     """The welcome screen: choose the kind of card or ID and present it."""
-    context = _page_context(screen, None, locale=locale, settings=settings)
+    services = await _services(session, screen, locale)
+    context = _page_context(screen, None, locale=locale, settings=settings, services=services)
     response = render(request, "kiosk/page.html", context)
     # The kiosk's home page renews its device cookie (see cookies.DEVICE_COOKIE_MAX_AGE).
     token = request.cookies.get(DEVICE_COOKIE)
@@ -159,8 +191,56 @@ async def identify(
         "show_tier": found.tier != Tier.STANDARD,
         "reference": found.reference,
     }
-    context = _page_context(screen, result, locale=locale, settings=settings)
+    services = await _services(session, screen, locale)
+    context = _page_context(screen, result, locale=locale, settings=settings, services=services)
     if is_htmx(request):
         return render(request, RESULT_PARTIAL, context)
     # Without JavaScript the form posts normally: the whole screen, with the result.
+    return render(request, "kiosk/page.html", context)
+
+
+@router.post(
+    "/{outlet}/tickets",
+    dependencies=[Depends(ErrorPartial(RESULT_PARTIAL))],
+)
+async def take_ticket(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    locale: PageLocaleDep,
+    screen: KioskScreenDep,
+    service: Annotated[str, Form(max_length=32)] = "",
+    reference: Annotated[str, Form(max_length=128)] = "",
+    idempotency_key: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Take a ticket for a service: in the identified customer's priority class when the
+    kiosk identified them (the opaque reference), a standard ticket otherwise. The ticket
+    is committed before the screen shows it."""
+    issued = await queue.issue_ticket(
+        session,
+        outlet_code=screen.outlet_code,
+        service_code=service,
+        identification_ref=reference or None,
+        idempotency_key=idempotency_key or None,
+        device_id=screen.device.id,
+    )
+    ticket = issued.ticket
+    services = await _services(session, screen, locale)
+    names = {s["code"]: s["name"] for s in services}
+    eta = issued.eta.total_seconds() / 60.0
+    printed = {
+        "number": ticket.number,
+        "service": names.get(service, service),
+        "people_ahead": issued.people_ahead,
+        # Rounded up: a customer called earlier than promised is pleased, later is not.
+        "eta_minutes": math.ceil(eta) if eta >= 0.5 else 0,
+        "issued_at": ticket.issued_at.astimezone(ZoneInfo(screen.timezone)).strftime("%H:%M"),
+        "tier": ticket.tier,
+        "tier_label": translate(TIER_LABELS[Tier(ticket.tier)], locale),
+        "show_tier": ticket.tier != Tier.STANDARD,
+    }
+    context = _page_context(screen, None, locale=locale, settings=settings, services=services)
+    context["ticket"] = printed
+    if is_htmx(request):
+        return render(request, TICKET_PARTIAL, context)
     return render(request, "kiosk/page.html", context)

@@ -96,6 +96,14 @@
     scheduleReset(resetSeconds);
   });
 
+  // A ticket taken from the result area (or without a card) stays on screen as long as a
+  // result does, then the kiosk resets for the next customer.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.target && event.target.closest && event.target.closest(".kiosk-ticket, .kiosk-anonymous")) {
+      scheduleReset(resetSeconds);
+    }
+  });
+
   form.addEventListener("htmx:sendError", showOffline);
   form.addEventListener("htmx:responseError", showOffline);
 

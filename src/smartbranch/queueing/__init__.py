@@ -1,0 +1,1 @@
+"""Intelligent queuing: services, counters, tickets, the calling policy and wait estimates."""

@@ -1,0 +1,1 @@
+"""The display board (叫号屏)."""

@@ -1,0 +1,1 @@
+"""The teller's counter panel (柜面)."""
