@@ -25,8 +25,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+## The suite again on PostgreSQL; the Spark-engine tests do not touch the database, so they
+## run once, in `make test`.
 test-postgres: $(STAMP)
-	SMARTBRANCH_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest
+	SMARTBRANCH_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -m "not spark"
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks

@@ -21,7 +21,7 @@ from smartbranch.marketing.rules import condition_sql, validate_condition
 from tests.marketing.cases import CASES
 from tests.marketing.customers import customer, customers_table
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
 EXTRA_CONDITIONS = (
     "birth_date < DATE '1985-01-01'",
