@@ -370,8 +370,29 @@ def demo(
         cards.add_row(card["number"], card["kind"], card["tier"], card["status"])
     console.print(cards)
     console.print(f"API docs: {base}/docs    Kiosk: {base}/kiosk/{info.kiosk_outlet}")
+    console.print(
+        f"Board: {base}/board/{info.kiosk_outlet}    "
+        f"Teller panel: {base}/counter/{info.kiosk_outlet}/1"
+    )
     if serve_:
-        serve(port=port)
+        # Simulated customers and tellers keep the outlet's queue and board alive (ten
+        # times faster than life); counter 1 is left for you.
+        import threading
+
+        from smartbranch.simulation.live import run_live
+
+        stop = threading.Event()
+        threading.Thread(
+            target=run_live,
+            args=(settings,),
+            kwargs={"outlet_code": info.kiosk_outlet, "stop": stop},
+            daemon=True,
+            name="demo-queue",
+        ).start()
+        try:
+            serve(port=port)
+        finally:
+            stop.set()
 
 
 @simulate_app.command("day")

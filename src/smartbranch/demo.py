@@ -78,6 +78,7 @@ async def _prepare(settings: Settings, password: str, progress: Progress | None)
     from smartbranch.analysis.run import run_analysis
     from smartbranch.lake.load import load_lake
     from smartbranch.marketing.library import install_default_library
+    from smartbranch.queueing.service import setup_outlet
 
     lake = settings.resolved_lake_path
     manifest = json.loads((lake / "_manifest.json").read_text())
@@ -100,6 +101,8 @@ async def _prepare(settings: Settings, password: str, progress: Progress | None)
                 select(OrgUnit).where(OrgUnit.kind == OrgKind.OUTLET).order_by(OrgUnit.code)
             )
             assert outlet is not None, "the demo bank has no outlet"
+            # The kiosk's outlet queues: services (cash, non-cash, wealth …) and counters.
+            await setup_outlet(session, outlet_code=outlet.code)
             devices = await _demo_devices(session, settings, outlet)
             logins = await _demo_logins(session, outlet, password)
             total = await session.scalar(select(func.count()).select_from(Customer))
