@@ -9,7 +9,7 @@ ONE transaction (a PostgreSQL advisory lock keeps two publishers apart):
    moved into ``leads`` by one ``INSERT … SELECT`` that resolves customer numbers and rule
    codes;
 3. customer profiles (tier, assets) that changed are upserted the same way, ``source`` =
-   the run that set them;
+   the run that set them (unchanged ones keep theirs);
 4. batch feedback is applied: conversions detected by the run mark their leads
    ``converted``; leads whose attribution window has passed expire;
 After the commit, in a transaction of its own, the previous runs' leads that nobody ever
@@ -58,7 +58,6 @@ from smartbranch.analysis.models import AnalysisRun, RunStatus
 from smartbranch.bulk import copy_arrow, is_postgres
 from smartbranch.customers.models import Customer, CustomerProfile
 from smartbranch.db import Base, UTCDateTime, utcnow
-from smartbranch.lake.load import PROFILE_SOURCE
 from smartbranch.marketing.models import Lead, LeadRule, LeadStatus, Outcome
 
 PUBLISH_LOCK = 0x5B_A11A
@@ -311,8 +310,9 @@ async def _upsert_profiles(
     s, c = staging.c, _customers.c
     p = _profiles.c
     # Only profiles that change: a nightly run rewrites the few whose tier or assets moved
-    # (assets come from month-end balances), not every customer's row. A provisional
-    # profile from the load is always taken over, so that a later load leaves it alone.
+    # (assets come from month-end balances), not every customer's row. Once a run is
+    # published, the load no longer touches existing profiles, so a provisional one the
+    # run confirmed can keep its ``load`` source.
     rows = (
         select(c.id, s.tier, s.aum, literal(run.id, String()), literal(now, UTCDateTime()))
         .select_from(
@@ -323,7 +323,6 @@ async def _upsert_profiles(
         .where(
             or_(
                 p.customer_id.is_(None),
-                p.source == literal(PROFILE_SOURCE, String()),
                 p.tier != s.tier,
                 p.aum != s.aum,
             )

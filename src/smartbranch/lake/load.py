@@ -79,6 +79,7 @@ from sqlalchemy import (
     cast,
     delete,
     exists,
+    false,
     func,
     insert,
     literal,
@@ -730,8 +731,12 @@ class _Loader:
 
     async def load_profiles(self, bounds_fen: Sequence[int]) -> None:
         """A provisional profile per customer of the lake: AUM over the asset categories of
-        the holdings just loaded, and its tier. Profiles from the analysis are kept."""
+        the holdings just loaded, and its tier. Once an analysis run has been published, the
+        analysis owns the profiles: only customers without one get a provisional profile
+        (a profile the analysis confirmed unchanged keeps its ``load`` source)."""
         self._begin_stage(PROFILES_STAGE, 1)
+        runs = Base.metadata.tables["analysis_runs"]
+        analysed = (await self.conn.execute(select(runs.c.id).limit(1))).first() is not None
         staging = self.customer_staging
         s = staging.c
         h = _holdings.c
@@ -778,7 +783,7 @@ class _Loader:
             update=[target.tier, target.aum, target.updated_at],
             # ``updated_at`` always differs; only a new tier or AUM is a change.
             compare=[target.tier, target.aum],
-            only_if=lambda profiles: profiles.c.source == PROFILE_SOURCE,
+            only_if=lambda profiles: false() if analysed else profiles.c.source == PROFILE_SOURCE,
             bulk=True,
         )
         count = (await self.conn.execute(select(func.count()).select_from(staging))).scalar_one()
