@@ -15,8 +15,11 @@ import textwrap
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import func, select, text
@@ -25,13 +28,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from smartbranch.analysis.inputs import RUNS_FOLDER
 from smartbranch.analysis.models import AnalysisRun, RunStatus
 from smartbranch.analysis.run import run_analysis
+from smartbranch.customers.features import KEY_COLUMN as KEY
 from smartbranch.customers.models import CustomerProfile
 from smartbranch.db import is_sqlite
+from smartbranch.lake import layout
 from smartbranch.lake.load import load_lake
 from smartbranch.marketing.library import install_default_library
 from smartbranch.marketing.models import Lead, LeadRule
 from smartbranch.settings import Settings
 from smartbranch.simulation.bank import BankSpec, generate_bank
+from smartbranch.simulation.lakeappend import max_holding_id, stage_part
+from smartbranch.simulation.products import PRODUCT_SHELF
+from smartbranch.simulation.schema import HOLDINGS
 from tests.conftest import TEST_KEY, isolated_engine
 
 AS_OF = date(2026, 11, 28)
@@ -239,6 +247,50 @@ class TestRunAnalysis:
         assert done.returncode == -signal.SIGKILL, done.stderr[-2000:]
         assert "killing" in done.stdout
         assert await _serving(world.database) == before
+
+    async def test_purchases_after_a_run_count_towards_its_rules_uplift(self, world: World) -> None:
+        """One customer given a lead and one held in control both buy the rule's product the
+        day after the first run: the next run counts each once, in its own group."""
+        first, _ = await _serving(world.database)
+        lake = world.settings.resolved_lake_path
+        folder = lake / RUNS_FOLDER / first
+        leads_table = pq.read_table(folder / "leads.parquet")
+        control = pq.read_table(folder / "control.parquet")
+        rule = control["rule_code"][0].as_py()
+        product = control["product_code"][0].as_py()
+        treated = leads_table.filter(pc.equal(leads_table["rule_code"], rule))
+        buyers = [treated[KEY][0].as_py(), control[KEY][0].as_py()]
+        day = AS_OF + timedelta(days=1)
+        next_id = max_holding_id(lake) + 1
+        category = {p.code: p.category for p in PRODUCT_SHELF}[product]
+        rows = pa.Table.from_pylist(
+            [
+                {
+                    "holding_id": next_id + i,
+                    "customer_number": number,
+                    "product_code": product,
+                    "category": category,
+                    "balance": Decimal("50000.00"),
+                    "opened_on": day,
+                    "maturity_on": None,
+                    "status": "active",
+                    "closed_on": None,
+                }
+                for i, number in enumerate(buyers)
+            ],
+            schema=HOLDINGS,
+        )
+        stage_part(lake, layout.HOLDINGS, day, rows).commit()
+
+        summary = await run_analysis(
+            world.settings, as_of=AS_OF + timedelta(days=3), database=world.database
+        )
+        figures = summary.uplift[rule]
+        assert figures.treated == treated.num_rows
+        assert figures.control == sum(1 for c in control["rule_code"].to_pylist() if c == rule)
+        assert figures.treated_converted == 1
+        assert figures.control_converted == 1
+        assert summary.as_json()["uplift"][rule]["control_rate"] == 1 / figures.control
 
     async def test_a_later_day_supersedes_and_the_rules_stay_in_force(self, world: World) -> None:
         first, _ = await _serving(world.database)

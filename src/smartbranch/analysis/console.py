@@ -97,5 +97,24 @@ def print_summary(console: Console, summary: RunSummary) -> None:
             str(method),
         )
     console.print(rules)
+    if summary.uplift:
+        effect = Table(
+            "rule", "given the lead", "took it", "control", "took it", "uplift",
+            title="conversion against the control group (runs in their attribution window)",
+        )  # fmt: skip
+        for code, figures in sorted(summary.uplift.items()):
+            effect.add_row(
+                code,
+                f"{figures.treated:,}",
+                _rate(figures.treated_rate),
+                f"{figures.control:,}",
+                _rate(figures.control_rate),
+                "—" if figures.uplift is None else f"{figures.uplift:.2f}×",
+            )
+        console.print(effect)
     if summary.leads_per_second:
         console.print(f"published {summary.leads_per_second:,.0f} leads/s")
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2%}"

@@ -106,6 +106,7 @@ class RunSummary:
     conversions: int = 0
     expired: int = 0
     models: dict[str, Any] = field(default_factory=dict)
+    uplift: dict[str, feedback.Uplift] = field(default_factory=dict)
     stages: list[StageReport] = field(default_factory=list)
     publish: PublishResult | None = None
 
@@ -135,6 +136,15 @@ class RunSummary:
             "conversions": self.conversions,
             "expired": self.expired,
             "models": self.models,
+            "uplift": {
+                code: {
+                    **asdict(figures),
+                    "treated_rate": figures.treated_rate,
+                    "control_rate": figures.control_rate,
+                    "uplift": figures.uplift,
+                }
+                for code, figures in self.uplift.items()
+            },
             "publish_steps": (
                 {k: round(v, 3) for k, v in self.publish.steps.items()} if self.publish else {}
             ),
@@ -166,6 +176,8 @@ class Prepared:
     rules: list[ActiveRule]
     run_ids: list[str]
     """The runs published before this one, oldest first."""
+    run_dates: list[tuple[str, date]]
+    """The same runs with their as-of dates."""
     history: pa.Table
     new_outcomes: pa.Table
     presented: pa.Table
@@ -216,7 +228,10 @@ async def prepare_run(
     summary.already_published = any(run_id == summary.run_id for run_id, _, _ in history_runs)
     run_ids = [run_id for run_id, _, _ in history_runs]
     history = feedback.outcome_history(lake, run_ids, new_outcomes)
-    return Prepared(summary, digest, watermark, rules, run_ids, history, new_outcomes, presented)
+    run_dates = [(run_id, run_as_of) for run_id, run_as_of, _ in history_runs]
+    return Prepared(
+        summary, digest, watermark, rules, run_ids, run_dates, history, new_outcomes, presented
+    )
 
 
 def compute_run(
@@ -258,6 +273,7 @@ def compute_run(
             conversions = feedback.detect_conversions(engine, prepared.presented, as_of)
             stage.rows = conversions.num_rows
             summary.conversions = conversions.num_rows
+            summary.uplift = feedback.uplift_by_rule(engine, lake, prepared.run_dates, rules, as_of)
         _finish(summary, reporter, stage)
 
         # -- eligibility: every active rule's condition over the features
