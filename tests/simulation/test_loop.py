@@ -130,7 +130,7 @@ class PlainNight:
                 (await conn.execute(select(LeadRule.code, LeadRule.product_code))).all()
             )
             watermark = await max_outcome_id(conn)
-            presented = await presented_leads(conn)
+            presented = await presented_leads(conn, day)
         treated = [n for n in numbers if _share(n)]
         control = [n for n in numbers if not _share(n)]
         rows = [(n, code, rank) for n in treated for rank, code in enumerate(self.rules, 1)]

@@ -12,6 +12,7 @@ previous lake untouched.
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime
 import hashlib
 import hmac
@@ -350,6 +351,9 @@ def _generate_into(
             for f in pending:
                 f.result()
         finally:
+            # A failure (a progress callback, a full disk) can leave writes running in the
+            # writer thread: let them finish before their files are closed under them.
+            concurrent.futures.wait(pending)
             for w in single.values():
                 w.close()
 
