@@ -176,8 +176,14 @@ def priority_key(
         minutes=config.appointment_lead_minutes
     ):
         return (1, _minutes(ticket.slot_at - now), ticket.queued_at, ticket.id)
-    # weight + aging × minutes waited, written so that the key does not move with ``now``
-    # (every ticket ages alike): minus the weight, plus aging × minutes since an epoch.
+    return fixed_key(ticket, config)
+
+
+def fixed_key(ticket: QueuedTicket, config: PolicyConfig) -> tuple[int, float, datetime, int]:
+    """The sort key of a ticket neither past its maximum wait nor due for its appointment:
+    fixed from arrival, since every ticket ages alike."""
+    # weight + aging × minutes waited, written so that the key does not move with ``now``:
+    # minus the weight, plus aging × minutes since an epoch.
     score_key = config.aging_points_per_minute * _minutes(
         ticket.queued_at - _EPOCH
     ) - config.weight(ticket.tier)
