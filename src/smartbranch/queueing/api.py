@@ -40,7 +40,7 @@ from smartbranch.i18n import translate
 from smartbranch.orgs.models import Role
 from smartbranch.orgs.service import OutletNotFoundError, within
 from smartbranch.queueing import errors, service
-from smartbranch.queueing.models import Counter, Service, Ticket
+from smartbranch.queueing.models import Counter, Ticket
 from smartbranch.queueing.policy import describe
 from smartbranch.queueing.schemas import (
     AppointmentIn,
@@ -60,7 +60,7 @@ from smartbranch.queueing.schemas import (
     WaitingOut,
 )
 from smartbranch.queueing.service import OutletRef
-from smartbranch.queueing.service.common import service_codes
+from smartbranch.queueing.service.common import layout_of, service_codes
 
 router = APIRouter(prefix="/outlets/{outlet}", tags=["queue"])
 
@@ -123,9 +123,12 @@ def _staff_id(principal: Principal) -> int | None:
     return principal.staff.id if principal.staff else None
 
 
-async def _ticket_out(session: AsyncSession, ticket: Ticket, locale: str) -> dict[str, Any]:
-    service_row = await session.get(Service, ticket.service_id)
-    counter = await session.get(Counter, ticket.counter_id) if ticket.counter_id else None
+async def _ticket_out(
+    session: AsyncSession, outlet: OutletRef, ticket: Ticket, locale: str
+) -> dict[str, Any]:
+    layout = await layout_of(session, outlet)
+    service_row = layout.service_by_id.get(ticket.service_id)
+    counter = layout.counter_by_id.get(ticket.counter_id) if ticket.counter_id else None
     return {
         "id": ticket.id,
         "number": ticket.number,
@@ -184,7 +187,7 @@ async def issue_ticket(
     """Issue a ticket for a service in the identified customer's priority class (anonymous:
     standard), with the people ahead and an estimated wait. Send an `Idempotency-Key`: a
     retry with the same key answers 200 with the same ticket instead of a second one."""
-    await _outlet_for(
+    place = await _outlet_for(
         session, principal, outlet, roles=FRONT_ROLES, devices=frozenset({DeviceKind.KIOSK})
     )
     issued = await service.issue_ticket(
@@ -198,7 +201,7 @@ async def issue_ticket(
     )
     if not issued.created:
         response.status_code = status.HTTP_200_OK
-    return _issued_out(issued, await _ticket_out(session, issued.ticket, locale))
+    return _issued_out(issued, await _ticket_out(session, place, issued.ticket, locale))
 
 
 @router.post(
@@ -267,7 +270,7 @@ async def check_in(
     idempotency_key: IdempotencyKey = None,
 ) -> TicketIssuedOut:
     """Issue the appointment's ticket; with an identification, only for the booked customer."""
-    await _outlet_for(
+    place = await _outlet_for(
         session, principal, outlet, roles=FRONT_ROLES, devices=frozenset({DeviceKind.KIOSK})
     )
     issued = await service.check_in_appointment(
@@ -281,7 +284,7 @@ async def check_in(
     )
     if not issued.created:
         response.status_code = status.HTTP_200_OK
-    return _issued_out(issued, await _ticket_out(session, issued.ticket, locale))
+    return _issued_out(issued, await _ticket_out(session, place, issued.ticket, locale))
 
 
 async def _counter_out(session: AsyncSession, counter: Counter) -> CounterOut:
@@ -370,7 +373,7 @@ async def call_next(
     if result.ticket is None or result.choice is None:
         return CallNextOut(ticket=None)
     return CallNextOut(
-        ticket=TicketOut(**await _ticket_out(session, result.ticket, locale)),
+        ticket=TicketOut(**await _ticket_out(session, place, result.ticket, locale)),
         reason=result.choice.reason,
         explanation=describe(result.choice, locale, place.tz),
         detail=result.choice.explanation,
@@ -397,12 +400,12 @@ def _ticket_endpoint(
         principal: StaffPrincipalDep,
         locale: LocaleDep,
     ) -> TicketOut:
-        await _outlet_for(session, principal, outlet, roles=COUNTER_ROLES)
+        place = await _outlet_for(session, principal, outlet, roles=COUNTER_ROLES)
         assert principal.staff is not None
         ticket = await action(
             session, outlet_code=outlet, ticket_id=ticket_id, staff_id=principal.staff.id
         )
-        return TicketOut(**await _ticket_out(session, ticket, locale))
+        return TicketOut(**await _ticket_out(session, place, ticket, locale))
 
     endpoint.__doc__ = action.__doc__
     router.add_api_route(
@@ -452,7 +455,7 @@ async def transfer(
 ) -> TicketOut:
     """Send the customer on to another service, counter or named member of staff; the
     ticket keeps its number, tier and place in the queue."""
-    await _outlet_for(session, principal, outlet, roles=COUNTER_ROLES)
+    place = await _outlet_for(session, principal, outlet, roles=COUNTER_ROLES)
     assert principal.staff is not None
     ticket = await service.transfer(
         session,
@@ -463,7 +466,7 @@ async def transfer(
         to_counter_code=body.counter,
         to_staff_id=body.staff_id,
     )
-    return TicketOut(**await _ticket_out(session, ticket, locale))
+    return TicketOut(**await _ticket_out(session, place, ticket, locale))
 
 
 @router.get(

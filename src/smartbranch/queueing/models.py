@@ -248,3 +248,16 @@ class HandlingStat(Base):
     mean_seconds: Mapped[float] = mapped_column(Float)
     samples: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class QueueLayout(Base):
+    """A token that changes, in the same transaction, whenever an outlet's services,
+    counters, work profiles or calling policy change: every worker process keeps the layout
+    it loaded under this token and loads it again when the token differs (see
+    ``service/layout.py``)."""
+
+    __tablename__ = "queue_layouts"
+
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -20,12 +20,13 @@ from smartbranch.queueing.errors import (
     ServiceNotFoundError,
     TicketNotFoundError,
 )
-from smartbranch.queueing.handling import HandlingTimes, load_handling_times
+from smartbranch.queueing.handling import HandlingTimes
 from smartbranch.queueing.models import (
     Appointment,
     AppointmentStatus,
     Counter,
     CounterService,
+    QueueLayout,
     QueuePolicy,
     Service,
     Ticket,
@@ -33,6 +34,14 @@ from smartbranch.queueing.models import (
     TicketStatus,
 )
 from smartbranch.queueing.policy import CounterView, PolicyConfig, QueuedTicket
+from smartbranch.queueing.service.layout import (
+    OUTLETS_KEY,
+    Layout,
+    ServiceInfo,
+    config_from_row,
+    handling_times,
+    outlet_layout,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,34 +52,38 @@ class OutletRef:
     code: str
     path: str
     tz: ZoneInfo
+    layout_token: str | None = None
+    """The token of its layout (services, counters, policy) as this unit of work read it."""
 
     def business_day(self, at: datetime) -> date:
         """The outlet-local day ``at`` falls on."""
         return at.astimezone(self.tz).date()
 
 
-_OUTLETS_KEY = "queueing.outlets"
-
-
 async def get_outlet(session: AsyncSession, code: str) -> OutletRef:
     """The outlet with ``code`` or :class:`OutletNotFoundError`; remembered for the rest of
     the unit of work (the API checks the outlet before the action looks it up again)."""
-    cache: dict[str, OutletRef] = session.info.setdefault(_OUTLETS_KEY, {})
+    cache: dict[str, OutletRef] = session.info.setdefault(OUTLETS_KEY, {})
     found = cache.get(code)
     if found is not None:
         return found
     row = (
         await session.execute(
-            select(OrgUnit.id, OrgUnit.path, OrgUnit.timezone).where(
-                OrgUnit.code == code, OrgUnit.kind == OrgKind.OUTLET
-            )
+            select(OrgUnit.id, OrgUnit.path, OrgUnit.timezone, QueueLayout.token)
+            .outerjoin(QueueLayout, QueueLayout.outlet_id == OrgUnit.id)
+            .where(OrgUnit.code == code, OrgUnit.kind == OrgKind.OUTLET)
         )
     ).one_or_none()
     if row is None:
         raise OutletNotFoundError(code=code)
-    found = OutletRef(id=row[0], code=code, path=row[1], tz=ZoneInfo(row[2]))
+    found = OutletRef(id=row[0], code=code, path=row[1], tz=ZoneInfo(row[2]), layout_token=row[3])
     cache[code] = found
     return found
+
+
+async def layout_of(session: AsyncSession, outlet: OutletRef) -> Layout:
+    """The outlet's services, counters and policy (cached per process, see ``layout``)."""
+    return await outlet_layout(session, outlet.id, outlet.layout_token)
 
 
 async def start(
@@ -81,34 +94,12 @@ async def start(
     return await get_outlet(session, outlet_code), now or utcnow()
 
 
-async def get_service(session: AsyncSession, outlet: OutletRef, code: str) -> Service:
+async def get_service(session: AsyncSession, outlet: OutletRef, code: str) -> ServiceInfo:
     """A service of the outlet or :class:`ServiceNotFoundError`."""
-    service = await session.scalar(
-        select(Service).where(Service.outlet_id == outlet.id, Service.code == code)
-    )
+    service = (await layout_of(session, outlet)).services.get(code)
     if service is None:
         raise ServiceNotFoundError(outlet=outlet.code, service=code)
     return service
-
-
-def config_from_row(row: QueuePolicy | None) -> PolicyConfig:
-    """The policy an outlet configured, or the defaults."""
-    if row is None:
-        return PolicyConfig.default()
-    return PolicyConfig(
-        tier_weights=dict(row.tier_weights),
-        aging_points_per_minute=row.aging_points_per_minute,
-        max_wait_minutes=dict(row.max_wait_minutes),
-        target_minutes=row.target_minutes,
-        recall_limit=row.recall_limit,
-        lease_seconds=row.lease_seconds,
-        vip_serves_others=row.vip_serves_others,
-        vip_min_tier=row.vip_min_tier,
-        appointment_lead_minutes=row.appointment_lead_minutes,
-        appointment_grace_minutes=row.appointment_grace_minutes,
-        announce_honorific=row.announce_honorific,
-        announce_english=row.announce_english,
-    )
 
 
 async def load_policy(session: AsyncSession, outlet_id: int) -> PolicyConfig:
@@ -209,6 +200,7 @@ class AtCounter:
     status: str
     called_at: datetime
     started_at: datetime | None
+    lease_expires_at: datetime | None
 
 
 @dataclass
@@ -218,6 +210,15 @@ class QueueState:
 
     waiting: list[QueuedTicket]
     at_counters: list[AtCounter]
+
+    def leases_expired(self, now: datetime) -> bool:
+        """Whether a called ticket's lease has run out (its counter went silent)."""
+        return any(
+            t.status == TicketStatus.CALLED
+            and t.lease_expires_at is not None
+            and t.lease_expires_at < now
+            for t in self.at_counters
+        )
 
 
 async def load_queue(session: AsyncSession, outlet: OutletRef, now: datetime) -> QueueState:
@@ -235,6 +236,7 @@ async def load_queue(session: AsyncSession, outlet: OutletRef, now: datetime) ->
             Ticket.counter_id,
             Ticket.called_at,
             Ticket.started_at,
+            Ticket.lease_expires_at,
         )
         .join(Service, Service.id == Ticket.service_id)
         .outerjoin(_TargetCounter, _TargetCounter.id == Ticket.target_counter_id)
@@ -265,6 +267,7 @@ async def load_queue(session: AsyncSession, outlet: OutletRef, now: datetime) ->
         counter_id,
         called_at,
         started_at,
+        lease_expires_at,
     ) in rows:
         if status == TicketStatus.WAITING:
             state.waiting.append(
@@ -280,7 +283,7 @@ async def load_queue(session: AsyncSession, outlet: OutletRef, now: datetime) ->
             )
         elif counter_id is not None and called_at is not None:
             state.at_counters.append(
-                AtCounter(tid, counter_id, code, status, called_at, started_at)
+                AtCounter(tid, counter_id, code, status, called_at, started_at, lease_expires_at)
             )
     return state
 
@@ -297,15 +300,22 @@ class Floor:
 async def load_floor(
     session: AsyncSession, outlet: OutletRef, state: QueueState, now: datetime
 ) -> Floor:
-    """Open counters, their profiles and the expected end of what each is doing now."""
-    counters = (
-        await session.scalars(
-            select(Counter).where(Counter.outlet_id == outlet.id, Counter.state == "open")
+    """Open counters (read now: never cached), their profiles and the expected end of what
+    each is doing now."""
+    layout = await layout_of(session, outlet)
+    rows = (
+        await session.execute(
+            select(Counter.id, Counter.staff_id).where(
+                Counter.outlet_id == outlet.id, Counter.state == "open"
+            )
         )
     ).all()
-    profiles = await service_codes(session, [c.id for c in counters]) if counters else {}
-    handling = await load_handling_times(session, outlet.id, outlet.tz)
-    code_of = {c.id: c.code for c in counters}
+    by_id = layout.counter_by_id
+    handling = await handling_times(session, outlet.id, outlet.layout_token, outlet.tz, now)
+    # A counter added since this layout was loaded is not open yet (a new counter starts
+    # closed, and signing in is a later transaction), but never trust that blindly.
+    open_now = [(counter_id, staff_id) for counter_id, staff_id in rows if counter_id in by_id]
+    code_of = {counter_id: by_id[counter_id].code for counter_id, _staff in open_now}
     busy: dict[str, datetime] = {}
     for at in state.at_counters:
         if at.counter_id in code_of:
@@ -314,7 +324,15 @@ async def load_floor(
                 now, begun + handling.for_service(at.service_code, begun)
             )
     return Floor(
-        counters=[counter_view(c, profiles[c.id]) for c in counters],
+        counters=[
+            CounterView(
+                code=by_id[counter_id].code,
+                service_codes=by_id[counter_id].service_codes,
+                is_vip=by_id[counter_id].is_vip,
+                staff_id=staff_id,
+            )
+            for counter_id, staff_id in sorted(open_now)
+        ],
         busy_until=busy,
         handling=handling,
     )

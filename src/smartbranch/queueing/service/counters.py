@@ -5,13 +5,16 @@ How call-next stays atomic:
 
 - the counter's row is locked first (PostgreSQL ``FOR UPDATE``; on SQLite the unit of work
   holds the write lock from its first statement, see ``db.begin_write``), so two clicks at
-  one counter run one after the other;
+  one counter run one after the other; the same query says whether it already holds a
+  ticket;
 - the policy ranks the candidates in Python; on PostgreSQL one statement then locks the
   best-ranked ticket that is still waiting and not being taken by another counter
-  (``ORDER BY array_position(...) LIMIT 1 FOR UPDATE SKIP LOCKED``), so counters never wait
-  on each other; on SQLite writers are serialised anyway;
-- the claim itself is a conditional ``UPDATE … WHERE status = 'waiting'``; if it changed
-  nothing, the next candidate is tried.
+  (``ORDER BY array_position(...) LIMIT 1 FOR UPDATE SKIP LOCKED``) and calls it
+  (``UPDATE … WHERE id = (that) AND status = 'waiting' RETURNING``), so counters never wait
+  on each other; on SQLite writers are serialised anyway, and each claim is a conditional
+  ``UPDATE … WHERE status = 'waiting'``, the next candidate tried if it changed nothing.
+
+See docs/adr/0011-calling-policy-and-locking.md.
 """
 
 from __future__ import annotations
@@ -26,24 +29,24 @@ from smartbranch.db import begin_write, utcnow
 from smartbranch.queueing.errors import (
     CounterBusyError,
     CounterClosedError,
+    CounterNotFoundError,
     CounterPausedError,
     CounterTakenError,
     ServiceNotServedError,
 )
 from smartbranch.queueing.models import Counter, CounterState, Ticket, TicketStatus
-from smartbranch.queueing.policy import Choice, explain, rank
+from smartbranch.queueing.policy import Choice, CounterView, explain, rank
 from smartbranch.queueing.service.common import (
     OutletRef,
-    counter_view,
     get_counter,
     get_outlet,
-    load_policy,
+    layout_of,
     load_queue,
     record_event,
     requeue,
-    service_codes,
     start,
 )
+from smartbranch.queueing.service.layout import outlet_layout
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,13 +178,56 @@ async def release_expired_leases(
 
 
 _IDS = bindparam("ids", type_=ARRAY(Integer))
-_LOCK_FIRST_WAITING = (
-    select(Ticket.id)
-    .where(Ticket.id == func.any(_IDS), Ticket.status == TicketStatus.WAITING)
-    .order_by(func.array_position(_IDS, Ticket.id))
+_AT_COUNTER = (
+    select(Ticket.number)
+    .where(
+        Ticket.counter_id == Counter.id,
+        Ticket.status.in_((TicketStatus.CALLED, TicketStatus.SERVING)),
+    )
     .limit(1)
-    .with_for_update(skip_locked=True)
+    .correlate(Counter)
+    .scalar_subquery()
 )
+_LOCK_COUNTER = (
+    select(Counter.id, Counter.state, Counter.staff_id, _AT_COUNTER)
+    .where(Counter.outlet_id == bindparam("outlet_id"), Counter.code == bindparam("code"))
+    .with_for_update(of=Counter)
+)
+"""The counter under its row lock, with the number of the ticket it holds, in one query."""
+_CLAIM_VALUES = {
+    "status": TicketStatus.CALLED,
+    "counter_id": bindparam("counter_id"),
+    "called_at": bindparam("now"),
+    "called_by_staff_id": bindparam("staff_id"),
+    "lease_expires_at": bindparam("lease_expires_at"),
+    "recall_count": 0,
+}
+_CLAIM_FIRST_WAITING = (
+    update(Ticket)
+    .where(
+        Ticket.id
+        == (
+            select(Ticket.id)
+            .where(Ticket.id == func.any(_IDS), Ticket.status == TicketStatus.WAITING)
+            .order_by(func.array_position(_IDS, Ticket.id))
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        ),
+        Ticket.status == TicketStatus.WAITING,
+    )
+    .values(_CLAIM_VALUES)
+    .returning(Ticket)
+)
+"""PostgreSQL: lock the best-ranked ticket that is still waiting and that no other counter is
+taking at this moment (``SKIP LOCKED``), and call it — one statement."""
+_CLAIM_IF_WAITING = (
+    update(Ticket)
+    .where(Ticket.id == bindparam("ticket_id"), Ticket.status == TicketStatus.WAITING)
+    .values(_CLAIM_VALUES)
+    .returning(Ticket)
+)
+_ORM_DML = {"synchronize_session": False, "populate_existing": True}
 
 
 async def call_next(
@@ -196,63 +242,78 @@ async def call_next(
     """Call the ticket the outlet's policy picks for this counter (optionally only of one of
     its services), atomically: no ticket is ever called by two counters."""
     outlet, now = await start(session, outlet_code, now)
-    counter = await _open_counter(session, outlet, counter_code, staff_id, now)
-    if counter.state == CounterState.PAUSED:
+    row = (
+        await session.execute(_LOCK_COUNTER, {"outlet_id": outlet.id, "code": counter_code})
+    ).one_or_none()
+    if row is None:
+        raise CounterNotFoundError(outlet=outlet.code, counter=counter_code)
+    counter_id, state, counter_staff, current = row
+    if state == CounterState.CLOSED:
+        raise CounterClosedError(counter=counter_code)
+    if counter_staff != staff_id:
+        raise CounterTakenError(counter=counter_code)
+    if state == CounterState.PAUSED:
         raise CounterPausedError(counter=counter_code)
-    current = await session.scalar(
-        select(Ticket.number).where(
-            Ticket.counter_id == counter.id,
-            Ticket.status.in_((TicketStatus.CALLED, TicketStatus.SERVING)),
-        )
-    )
     if current is not None:
         raise CounterBusyError(counter=counter_code, number=current)
-    view = counter_view(counter, (await service_codes(session, [counter.id]))[counter.id])
+    layout = await layout_of(session, outlet)
+    fixed = layout.counters.get(counter_code)
+    if fixed is None:  # a counter added after this layout was read: read it afresh
+        layout = await outlet_layout(session, outlet.id, None)
+        fixed = layout.counters[counter_code]
+    view = CounterView(
+        code=counter_code, service_codes=fixed.service_codes, is_vip=fixed.is_vip, staff_id=staff_id
+    )
     if service_code is not None:
         if service_code not in view.service_codes:
             raise ServiceNotServedError(counter=counter_code, service=service_code)
         view = replace(view, service_codes=(service_code,))
-    await release_expired_leases(session, outlet_code=outlet_code, now=now)
-    config = await load_policy(session, outlet.id)
-    ranked = rank((await load_queue(session, outlet, now)).waiting, view, config, now)
-    postgres = session.get_bind().dialect.name == "postgresql"
-    while ranked:
-        position = 0
-        if postgres:
-            ids = [t.id for t in ranked]
-            locked = await session.scalar(_LOCK_FIRST_WAITING, {"ids": ids})
-            if locked is None:
-                break
-            position = ids.index(locked)
-        chosen = ranked[position]
+    queue = await load_queue(session, outlet, now)
+    if queue.leases_expired(now):
+        await release_expired_leases(session, outlet_code=outlet_code, now=now)
+        queue = await load_queue(session, outlet, now)
+    config = layout.config
+    ranked = rank(queue.waiting, view, config, now)
+    claim = {
+        "counter_id": counter_id,
+        "now": now,
+        "staff_id": staff_id,
+        "lease_expires_at": now + config.lease,
+    }
+    ticket: Ticket | None = None
+    position = 0
+    if ranked and session.get_bind().dialect.name == "postgresql":
+        ids = [t.id for t in ranked]
         ticket = (
             await session.scalars(
-                update(Ticket)
-                .where(Ticket.id == chosen.id, Ticket.status == TicketStatus.WAITING)
-                .values(
-                    status=TicketStatus.CALLED,
-                    counter_id=counter.id,
-                    called_at=now,
-                    called_by_staff_id=staff_id,
-                    lease_expires_at=now + config.lease,
-                    recall_count=0,
-                )
-                .returning(Ticket),
-                execution_options={"synchronize_session": False, "populate_existing": True},
+                _CLAIM_FIRST_WAITING, {**claim, "ids": ids}, execution_options=_ORM_DML
             )
         ).one_or_none()
-        if ticket is None:  # taken meanwhile: the next best one
-            del ranked[: position + 1]
-            continue
-        choice = explain(chosen, ranked[position:], view, config, now)
-        await record_event(
-            session,
-            ticket,
-            "called",
-            now,
-            staff_id=staff_id,
-            counter_id=counter.id,
-            detail={"counter": counter.code, "reason": choice.reason, **choice.explanation},
-        )
-        return CallResult(ticket=ticket, choice=choice)
-    return CallResult(ticket=None, choice=None)
+        if ticket is not None:
+            position = ids.index(ticket.id)
+    else:
+        # SQLite: the unit of work holds the database's write lock (BEGIN IMMEDIATE), so no
+        # other counter claims meanwhile; the status check still guards each claim.
+        for position, candidate in enumerate(ranked):  # noqa: B007 (position used below)
+            ticket = (
+                await session.scalars(
+                    _CLAIM_IF_WAITING,
+                    {**claim, "ticket_id": candidate.id},
+                    execution_options=_ORM_DML,
+                )
+            ).one_or_none()
+            if ticket is not None:
+                break
+    if ticket is None:
+        return CallResult(ticket=None, choice=None)
+    choice = explain(ranked[position], ranked[position:], view, config, now)
+    await record_event(
+        session,
+        ticket,
+        "called",
+        now,
+        staff_id=staff_id,
+        counter_id=counter_id,
+        detail={"counter": counter_code, "reason": choice.reason, **choice.explanation},
+    )
+    return CallResult(ticket=ticket, choice=choice)

@@ -13,6 +13,7 @@ from smartbranch.queueing.errors import ServiceNotFoundError
 from smartbranch.queueing.models import Counter, CounterService, QueuePolicy, Service
 from smartbranch.queueing.policy import PolicyConfig
 from smartbranch.queueing.service.common import OutletRef, get_outlet
+from smartbranch.queueing.service.layout import bump_layout
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +121,7 @@ async def setup_outlet(
     if policy is not None:
         await set_policy(session, outlet_id=outlet.id, config=policy)
     await session.flush()
+    await bump_layout(session, outlet.id)
     return OutletSetup(outlet=outlet, services=existing, counters=found)
 
 
@@ -163,4 +165,5 @@ async def set_policy(session: AsyncSession, *, outlet_id: int, config: PolicyCon
     row.announce_honorific = config.announce_honorific
     row.announce_english = config.announce_english
     await session.flush()
+    await bump_layout(session, outlet_id)
     return row

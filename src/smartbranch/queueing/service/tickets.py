@@ -28,7 +28,6 @@ from smartbranch.queueing.estimates import estimate_wait, naive_estimate
 from smartbranch.queueing.models import (
     Appointment,
     AppointmentStatus,
-    Service,
     Ticket,
     TicketSequence,
     TicketStatus,
@@ -37,13 +36,14 @@ from smartbranch.queueing.policy import QueuedTicket
 from smartbranch.queueing.service.common import (
     OutletRef,
     get_service,
+    layout_of,
     load_floor,
-    load_policy,
     load_queue,
     minutes,
     record_event,
     start,
 )
+from smartbranch.queueing.service.layout import ServiceInfo
 
 NEW_TICKET_ID = 2**62
 """Stands for the ticket being issued in its own estimate (it has no id yet, and sorts last
@@ -177,7 +177,7 @@ async def issue_ticket(
 async def _issue(
     session: AsyncSession,
     outlet: OutletRef,
-    service: Service,
+    service: ServiceInfo,
     *,
     tier: str,
     customer_id: int | None,
@@ -190,7 +190,7 @@ async def _issue(
 ) -> TicketIssued:
     state = await load_queue(session, outlet, now)
     floor = await load_floor(session, outlet, state, now)
-    config = await load_policy(session, outlet.id)
+    config = (await layout_of(session, outlet)).config
     slot = (
         appointment.slot_at
         if appointment is not None and appointment.status == AppointmentStatus.CHECKED_IN
@@ -319,11 +319,10 @@ async def check_in_appointment(
     )
     if customer != appointment.customer_id:
         raise AppointmentOtherCustomerError()
-    config = await load_policy(session, outlet.id)
-    late = now > appointment.slot_at + timedelta(minutes=config.appointment_grace_minutes)
+    layout = await layout_of(session, outlet)
+    late = now > appointment.slot_at + timedelta(minutes=layout.config.appointment_grace_minutes)
     appointment.status = AppointmentStatus.CHECKED_IN_LATE if late else AppointmentStatus.CHECKED_IN
-    service = await session.get(Service, appointment.service_id)
-    assert service is not None
+    service = layout.service_by_id[appointment.service_id]
     issued = await _issue(
         session,
         outlet,

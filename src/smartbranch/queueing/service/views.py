@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from smartbranch.db import utcnow
-from smartbranch.queueing.models import Counter, Service, Ticket, TicketEvent, TicketStatus
-from smartbranch.queueing.service.common import get_outlet, service_codes
+from smartbranch.queueing.models import Counter, Ticket, TicketEvent, TicketStatus
+from smartbranch.queueing.service.common import get_outlet, layout_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,25 +104,49 @@ async def queue_snapshot(
     called or served."""
     outlet = await get_outlet(session, outlet_code)
     now = now or utcnow()
-    services = (
-        await session.scalars(
-            select(Service).where(Service.outlet_id == outlet.id).order_by(Service.position)
-        )
-    ).all()
-    queues = {s.id: ServiceQueue(s.code, s.prefix, s.name, s.name_en) for s in services}
-    code_of = {s.id: s.code for s in services}
-    counters = (
-        await session.scalars(
-            select(Counter).where(Counter.outlet_id == outlet.id).order_by(Counter.id)
-        )
-    ).all()
-    profiles = await service_codes(session, [c.id for c in counters]) if counters else {}
+    layout = await layout_of(session, outlet)
+    queues = {
+        s.id: ServiceQueue(s.code, s.prefix, s.name, s.name_en) for s in layout.services.values()
+    }
+    code_of = {s.id: s.code for s in layout.services.values()}
+    fixed = layout.counter_by_id
+    # Who sits where and whether a counter is open is read now, never cached.
     statuses = {
-        c.id: CounterStatus(c.code, c.name, c.is_vip, c.state, c.staff_id, profiles[c.id])
-        for c in counters
+        counter_id: CounterStatus(
+            fixed[counter_id].code,
+            fixed[counter_id].name,
+            fixed[counter_id].is_vip,
+            state,
+            staff_id,
+            fixed[counter_id].service_codes,
+        )
+        for counter_id, state, staff_id in await session.execute(
+            select(Counter.id, Counter.state, Counter.staff_id)
+            .where(Counter.outlet_id == outlet.id)
+            .order_by(Counter.id)
+        )
+        if counter_id in fixed
     }
     rows = await session.execute(
-        select(Ticket, _Target.code)
+        select(
+            Ticket.id,
+            Ticket.number,
+            Ticket.service_id,
+            Ticket.tier,
+            Ticket.status,
+            Ticket.issued_at,
+            Ticket.queued_at,
+            Ticket.target_staff_id,
+            Ticket.appointment_id,
+            Ticket.eta_minutes_at_issue,
+            Ticket.counter_id,
+            Ticket.called_at,
+            Ticket.started_at,
+            Ticket.recall_count,
+            Ticket.customer_id,
+            Ticket.lease_expires_at,
+            _Target.code,
+        )
         .outerjoin(_Target, _Target.id == Ticket.target_counter_id)
         .where(
             Ticket.outlet_id == outlet.id,
@@ -135,7 +159,7 @@ async def queue_snapshot(
         .order_by(Ticket.queued_at, Ticket.id)
     )
     called: list[CalledTicket] = []
-    for ticket, target in rows:
+    for ticket in rows:
         if ticket.status == TicketStatus.WAITING:
             queues[ticket.service_id].waiting.append(
                 WaitingTicket(
@@ -145,7 +169,7 @@ async def queue_snapshot(
                     tier=ticket.tier,
                     issued_at=ticket.issued_at,
                     queued_at=ticket.queued_at,
-                    target_counter_code=target,
+                    target_counter_code=ticket.code,
                     target_staff_id=ticket.target_staff_id,
                     appointment_id=ticket.appointment_id,
                     eta_minutes_at_issue=ticket.eta_minutes_at_issue,
