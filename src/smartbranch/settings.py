@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     """Threads of the DuckDB engine; every core when unset."""
     spark_master: str = "local[*]"
     """Spark master of ``--engine spark``: ``local[*]``, a cluster URL or ``sc://…``."""
-    spark_driver_memory: str = "2g"
+    spark_driver_memory: str = "4g"
 
     @property
     def resolved_database_url(self) -> str:

@@ -65,6 +65,8 @@ def start_spark_session(
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.sql.execution.arrow.useLargeVarTypes": "false",
         "spark.driver.memory": driver_memory,
+        # The run fetches whole tables (a million customers' features) into Python.
+        "spark.driver.maxResultSize": "0" if master.startswith("local") else "4g",
         "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={LOG_CONFIG.as_uri()}",
     }
     if shuffle_partitions is None and master.startswith("local"):
