@@ -3,34 +3,44 @@
 
 A database of its own (``smartbranch_bench_queue``, recreated each run) gets 50 outlets, each
 with the default services, 10 counters, 10 signed-in tellers and a kiosk. The server is
-``smartbranch serve --workers N`` (uvicorn) on that database. Two phases, driven by one
+``smartbranch serve --workers N`` (uvicorn) on that database. Three phases, driven by one
 asyncio client (httpx) in this process:
 
-1. **burst** — every outlet's queue holds 10 tickets; all 500 counters call next at the same
-   moment (500 requests in flight): how long the burst takes, p50/p99 of its requests.
-2. **steady** — for ``--seconds``: every counter works like a teller (call next, start,
-   finish, with ``--think-ms`` between steps; when nobody waits it looks again after
-   ``--think-ms``) while each outlet's kiosk issues tickets to keep about 10 waiting:
-   throughput and p50/p99 of ticket issue and of call-next.
+1. **burst** (opening time, reported apart) — every outlet's queue holds 10 tickets; all 500
+   counters call next at the same moment (500 requests in flight).
+2. **steady** (the target) — for ``--seconds``, a realistic busy hour: each outlet's kiosk
+   issues ``--arrivals-per-hour`` tickets (Poisson, default 135/h: a busy 10-counter outlet
+   at its peak, about 90% of what 10 tellers at 4 minutes a customer can serve); every
+   counter works like a teller: call next, the customer walks up (``--walk-s``, 15 s), start,
+   serve (exponential, mean ``--service-s``, 240 s), finish, call again; a teller with no one
+   waiting for them clicks again after ``--idle-s`` (10 s). Tellers start spread over a
+   service time, as in a day already running. Throughput and p50/p99 of every request.
+3. **ceiling** — for ``--ceiling-seconds``, no think time at all: every teller calls, starts,
+   finishes back to back and kiosks keep 10 waiting per outlet: the most requests per second
+   the server answers (latency there is queueing in the server, not a target).
 
-Afterwards the database is checked for double calls: a ticket called by a second counter
-without having gone back to the queue in between. Target: p99 under 50 ms, no double call.
+Afterwards the database is checked for double calls over all phases: a ticket called by a
+second counter without having gone back to the queue in between. Target: steady p99 under
+50 ms for issue and call-next, no double call.
 
-    .venv/bin/python benchmarks/bench_queue.py [--seconds 30] [--workers 2] [--think-ms 1000]
+    .venv/bin/python benchmarks/bench_queue.py [--seconds 60] [--workers 2]
+        [--arrivals-per-hour 135] [--service-s 240] [--ceiling-seconds 20]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
+import random
 import signal
-import statistics
 import subprocess
 import time
 from dataclasses import dataclass, field
 
 import httpx
+import psutil
 from _common import BENCH_VAR, BIN, PG_ADMIN_URL, bench_env, ensure_database, wait_for_http
 
 DB_NAME = "smartbranch_bench_queue"
@@ -125,10 +135,16 @@ async def _setup() -> list[Outlet]:
 class Timings:
     samples: dict[str, list[float]] = field(default_factory=dict)
     statuses: dict[int, int] = field(default_factory=dict)
+    server_cpu_s: float = 0.0
+    began: float = 0.0
+    slow: list[float] = field(default_factory=list)
+    """When (monotonic) each request over 50 ms ended."""
 
     def add(self, name: str, seconds: float, status: int) -> None:
         self.samples.setdefault(name, []).append(seconds * 1000)
         self.statuses[status] = self.statuses.get(status, 0) + 1
+        if seconds > 0.05:
+            self.slow.append(time.monotonic())
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -211,17 +227,46 @@ async def _drain(client: httpx.AsyncClient, outlets: list[Outlet]) -> None:
             await _post(client, scratch, "finish", base + "/finish", headers=headers)
 
 
+@dataclass(frozen=True)
+class Load:
+    """How tellers and kiosks behave in a phase (times in seconds; zero: as fast as the
+    server answers)."""
+
+    service_s: float
+    """Mean handling time (exponential), the teller serving between start and finish."""
+    walk_s: float
+    """From the call to the customer reaching the counter (start)."""
+    idle_s: float
+    """How long a teller waits before looking again when no one waits for them."""
+    arrivals_per_s: float | None
+    """Tickets per second per outlet (Poisson); None: keep ``TARGET_WAITING`` waiting."""
+
+
 async def _steady(
-    client: httpx.AsyncClient, outlets: list[Outlet], seconds: float, think: float
+    client: httpx.AsyncClient,
+    outlets: list[Outlet],
+    seconds: float,
+    load: Load,
+    seed: int,
+    server: subprocess.Popen[bytes] | None = None,
 ) -> tuple[Timings, float]:
     timings = Timings()
-    deadline = time.monotonic() + seconds
     waiting = {o.code: 0 for o in outlets}
+    issued = {o.code: 0 for o in outlets}
+    rng = random.Random(seed)
+
+    async def sleep(mean: float, *, exponential: bool = False) -> bool:
+        """Sleep, but never past the end of the phase; whether the phase goes on."""
+        if mean > 0:
+            wanted = rng.expovariate(1 / mean) if exponential else mean
+            await asyncio.sleep(min(wanted, max(deadline - time.monotonic(), 0)))
+        return time.monotonic() < deadline
 
     async def teller(outlet: Outlet, counter: str) -> None:
         headers = _staff(outlet, counter)
         base = f"/api/v1/outlets/{outlet.code}"
-        await asyncio.sleep(think * (int(counter) / COUNTERS))  # stagger the first calls
+        # Tellers are somewhere in their current customer when the phase starts.
+        await asyncio.sleep(min(rng.uniform(0, load.service_s + load.walk_s), seconds))
         while time.monotonic() < deadline:
             response = await _post(
                 client,
@@ -232,33 +277,65 @@ async def _steady(
             )
             ticket = response.json().get("ticket") if response.status_code == 200 else None
             if ticket is None:
-                await asyncio.sleep(think)
+                await sleep(load.idle_s)
                 continue
             waiting[outlet.code] -= 1
-            await asyncio.sleep(think)
+            # At the end of the phase the customer is left at the counter (``_drain`` serves
+            # them unmeasured): finishing them all at once would measure a burst of our own.
+            if not await sleep(load.walk_s):
+                return
             await _post(
                 client, timings, "start", f"{base}/tickets/{ticket['id']}/start", headers=headers
             )
-            await asyncio.sleep(think)
+            if not await sleep(load.service_s, exponential=True):
+                return
             await _post(
                 client, timings, "finish", f"{base}/tickets/{ticket['id']}/finish", headers=headers
             )
 
     async def kiosk(outlet: Outlet) -> None:
-        n = 0
         while time.monotonic() < deadline:
-            if waiting[outlet.code] < TARGET_WAITING:
-                await _issue(client, timings, outlet, n)
-                waiting[outlet.code] += 1
-                n += 1
-            else:
-                await asyncio.sleep(think / 10)
+            if load.arrivals_per_s is not None:
+                gap = rng.expovariate(load.arrivals_per_s)
+                await asyncio.sleep(min(gap, max(deadline - time.monotonic(), 0)))
+                if time.monotonic() >= deadline:
+                    return
+            elif waiting[outlet.code] >= TARGET_WAITING:
+                await asyncio.sleep(0.05)
+                continue
+            n = issued[outlet.code] = issued[outlet.code] + 1
+            await _issue(client, timings, outlet, n + seed * 1_000_000)
+            waiting[outlet.code] += 1
 
-    started = time.perf_counter()
+    if load.arrivals_per_s is not None:  # a busy hour: people already wait
+        for outlet in outlets:
+            for _ in range(TARGET_WAITING):
+                n = issued[outlet.code] = issued[outlet.code] + 1
+                await _issue(client, Timings(), outlet, n + seed * 1_000_000)
+                waiting[outlet.code] += 1
+    timings.began = time.monotonic()
+    deadline = timings.began + seconds
+    started, cpu = time.perf_counter(), _server_cpu(server)
     await asyncio.gather(
         *(kiosk(o) for o in outlets), *(teller(o, c) for o in outlets for c in o.tellers)
     )
-    return timings, time.perf_counter() - started
+    timings.server_cpu_s = _server_cpu(server) - cpu
+    elapsed = time.perf_counter() - started
+    await _drain(client, outlets)
+    return timings, elapsed
+
+
+def _server_cpu(server: subprocess.Popen[bytes] | None) -> float:
+    """CPU seconds used so far by the server and its worker processes."""
+    if server is None:
+        return 0.0
+    root = psutil.Process(server.pid)
+    total = 0.0
+    for process in (root, *root.children(recursive=True)):
+        with contextlib.suppress(psutil.Error):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
 
 
 async def _double_calls() -> tuple[int, int]:
@@ -313,6 +390,14 @@ def _line(name: str, values: list[float], seconds: float) -> str:
     )
 
 
+def _table(header: str, timings: Timings, seconds: float) -> int:
+    """Print a phase's lines; how many requests it made."""
+    print(header)
+    for name in ("issue", "call-next", "start", "finish"):
+        print(_line(name, timings.samples.get(name, []), seconds))
+    return sum(len(v) for v in timings.samples.values())
+
+
 async def _main(args: argparse.Namespace) -> None:
     await ensure_database(DB_NAME, fresh=True)
     setup_started = time.perf_counter()
@@ -333,8 +418,17 @@ async def _main(args: argparse.Namespace) -> None:
             base_url=f"http://127.0.0.1:{args.port}", limits=limits, timeout=60.0
         ) as client:
             burst, burst_seconds = await _burst(client, outlets)
+            realistic = Load(
+                service_s=args.service_s,
+                walk_s=args.walk_s,
+                idle_s=args.idle_s,
+                arrivals_per_s=args.arrivals_per_hour / 3600,
+            )
             steady, steady_seconds = await _steady(
-                client, outlets, args.seconds, args.think_ms / 1000
+                client, outlets, args.seconds, realistic, 1, server
+            )
+            ceiling, ceiling_seconds = await _steady(
+                client, outlets, args.ceiling_seconds, Load(0, 0, 0.2, None), 2, server
             )
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -350,30 +444,59 @@ async def _main(args: argparse.Namespace) -> None:
     print(f"burst: all {OUTLETS * COUNTERS} counters call next at once ({burst_seconds:.2f} s)")
     print(header)
     print(_line("call-next", burst.samples["call-next"], burst_seconds))
+    offered = OUTLETS * args.arrivals_per_hour / 3600
     print(
-        f"steady: {steady_seconds:.0f} s, tellers think {args.think_ms} ms between steps, "
-        f"kiosks keep ~{TARGET_WAITING} waiting per outlet"
+        f"steady (the target): {steady_seconds:.0f} s; each outlet's kiosk issues "
+        f"{args.arrivals_per_hour:.0f} tickets/h (Poisson; {offered:.1f}/s in all); tellers "
+        f"serve {args.service_s:.0f} s on average (exponential), the customer walks up in "
+        f"{args.walk_s:.0f} s, an idle teller looks again after {args.idle_s:.0f} s"
     )
-    print(header)
-    for name in ("issue", "call-next", "start", "finish"):
-        print(_line(name, steady.samples.get(name, []), steady_seconds))
-    total = sum(len(v) for v in steady.samples.values())
+    total = _table(header, steady, steady_seconds)
+    buckets: dict[int, int] = {}
+    for ended in steady.slow:
+        bucket = int((ended - steady.began) // 10) * 10
+        buckets[bucket] = buckets.get(bucket, 0) + 1
+    print(f"  requests over 50 ms by 10-s window from the start: {dict(sorted(buckets.items()))}")
     print(
-        f"  all requests {total / steady_seconds:.0f} req/s; "
+        f"  all requests {total / steady_seconds:.1f} req/s offered; "
         f"statuses {dict(sorted(steady.statuses.items()))}"
     )
+    print(
+        f"ceiling: {ceiling_seconds:.0f} s, no think time: every teller calls, starts and "
+        f"finishes back to back, kiosks keep {TARGET_WAITING} waiting per outlet"
+    )
+    requests = _table(header, ceiling, ceiling_seconds)
+    top = requests / ceiling_seconds
+    print(
+        f"  server CPU per request (all worker processes): steady "
+        f"{steady.server_cpu_s * 1000 / max(total, 1):.1f} ms, ceiling "
+        f"{ceiling.server_cpu_s * 1000 / max(requests, 1):.1f} ms"
+    )
+    print(
+        f"  throughput ceiling {top:.0f} req/s "
+        f"(headroom ×{top / max(total / steady_seconds, 1e-9):.0f} over the steady load); "
+        f"statuses {dict(sorted(ceiling.statuses.items()))}"
+    )
     p99 = max(_pct(steady.samples["issue"], 0.99), _pct(steady.samples["call-next"], 0.99))
-    print(f"tickets called: {called:,}; double calls: {doubles}")
+    print(f"tickets called: {called:,}; double calls (all phases): {doubles}")
     verdict = "met" if p99 < 50 and doubles == 0 else "NOT met"
     print(f"target (steady p99 < 50 ms for issue and call-next, zero double calls): {verdict}")
-    print(f"median of steady call-next: {statistics.median(steady.samples['call-next']):.1f} ms")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--seconds", type=float, default=60, help="steady phase")
+    parser.add_argument("--ceiling-seconds", type=float, default=20)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--think-ms", type=int, default=1000)
+    parser.add_argument(
+        "--arrivals-per-hour",
+        type=float,
+        default=135,
+        help="tickets per outlet and hour (a busy 10-counter outlet at its peak)",
+    )
+    parser.add_argument("--service-s", type=float, default=240)
+    parser.add_argument("--walk-s", type=float, default=15)
+    parser.add_argument("--idle-s", type=float, default=10)
     parser.add_argument("--connections", type=int, default=200)
     parser.add_argument("--port", type=int, default=8103)
     asyncio.run(_main(parser.parse_args()))
