@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from smartbranch.marketing.rules import RULE_FAMILIES
+
 MONEY = pa.decimal128(18, 2)
 
 ORG_UNITS = pa.schema(
@@ -129,20 +131,8 @@ VISITS = pa.schema(
     ]
 )
 
-OFFER_FAMILIES = (
-    "card_upgrade",
-    "repeat_maturing",
-    "quick_feature",
-    "segment_mix",
-    "near_threshold",
-    "payroll",
-    "loan_prepaid",
-    "platinum_card_value",
-    "counter_card_fast",
-    "wealth",
-    "fund",
-    "insurance",
-)
+OFFER_FAMILIES = RULE_FAMILIES
+"""The hidden behaviour model has a column per lead-rule family (one list for both)."""
 
 BEHAVIOUR = pa.schema(
     [pa.field("customer_number", pa.string(), nullable=False)]
