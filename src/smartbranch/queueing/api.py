@@ -41,6 +41,7 @@ from smartbranch.orgs.models import Role
 from smartbranch.orgs.service import OutletNotFoundError, within
 from smartbranch.queueing import errors, service
 from smartbranch.queueing.models import Counter, Ticket
+from smartbranch.queueing.panel import COUNTER_ROLES
 from smartbranch.queueing.policy import describe
 from smartbranch.queueing.schemas import (
     AppointmentIn,
@@ -74,9 +75,6 @@ async def write_session(session: SessionDep) -> AsyncSession:
 WriteSessionDep = Annotated[AsyncSession, Depends(write_session)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=64)]
 
-COUNTER_ROLES = frozenset(
-    {Role.TELLER, Role.WEALTH_MANAGER, Role.LOBBY_MANAGER, Role.OUTLET_MANAGER}
-)
 FRONT_ROLES = COUNTER_ROLES | {Role.ACCOUNT_MANAGER}
 AUTH_ERRORS: tuple[type[AppError], ...] = (
     DeviceNotEnrolledError,
