@@ -292,6 +292,7 @@ def analyze(
         raise typer.BadParameter("segments must be rules or kmeans", param_hint="--segments")
     day = date.fromisoformat(as_of) if as_of else None
     settings = get_settings()
+    _upgrade(settings)
     with RichReporter(Console(stderr=True) if as_json else console) as reporter:
         summary = asyncio.run(
             run_analysis(

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from smartbranch.analysis.measure import StageReport
 from smartbranch.analysis.run import RunSummary
+from smartbranch.customers.models import TIER_ORDER
 
 
 class RichReporter:
@@ -79,7 +80,10 @@ def print_summary(console: Console, summary: RunSummary) -> None:
     stages.add_row("total", f"{summary.seconds:.2f}", "", "")
     console.print(stages)
     tiers = Table("tier", "customers", title="tiers")
-    for tier, count in sorted(summary.tiers.items()):
+    order = [tier.value for tier in TIER_ORDER]
+    for tier, count in sorted(
+        summary.tiers.items(), key=lambda item: order.index(item[0]) if item[0] in order else 9
+    ):
         tiers.add_row(tier, f"{count:,}")
     console.print(tiers)
     rules = Table(
