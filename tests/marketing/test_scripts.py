@@ -15,6 +15,7 @@ from smartbranch.marketing.scripts import (
     format_days,
     render_script,
     script_context,
+    script_features,
     validate_script,
 )
 from tests.marketing.customers import customer
@@ -166,3 +167,16 @@ class TestRender:
         after = scripts._compiled.cache_info()
         assert after.misses == before.misses
         assert after.hits == before.hits + 5
+
+
+class TestScriptFeatures:
+    def test_names_the_catalog_features_a_script_reads_and_nothing_else(self) -> None:
+        template = (
+            "{{ greeting }}，您的资产 {{ aum | cny }}，"
+            "{% if aum_avg_3m > 0 %}距{{ next_tier_label }}"
+            "还差 {{ next_tier_gap | cny }}{% endif %}"
+        )
+        # ``aum`` is read on its own, not only as part of ``aum_avg_3m``; context variables
+        # (greeting, next_tier_label) are not features.
+        assert script_features(template) == {"aum", "aum_avg_3m", "next_tier_gap"}
+        assert script_features("{{ greeting }}") == frozenset()

@@ -26,7 +26,7 @@ from smartbranch.analysis.inputs import ActiveRule
 from smartbranch.analysis.sqlmodels import bind
 from smartbranch.customers.features import FEATURE_NAMES, KEY_COLUMN
 from smartbranch.marketing.rules import condition_sql, validate_condition
-from smartbranch.marketing.scripts import render_script, script_context
+from smartbranch.marketing.scripts import render_script, script_context, script_features
 
 
 @dataclass
@@ -220,9 +220,8 @@ def with_scripts(
         if not len(positions):
             continue
         take = pa.array(rows[positions], pa.int64())
-        used = [
-            n for n in FEATURE_NAMES if n == "tier" or n in rule.script_zh or n in rule.script_en
-        ]
+        # The tier is always there: the tier labels are derived from it.
+        used = sorted(script_features(rule.script_zh) | script_features(rule.script_en) | {"tier"})
         columns = {n: pc.take(features[n], take).to_pylist() for n in used}
         people = zip(
             pc.take(name_column, take).to_pylist(),

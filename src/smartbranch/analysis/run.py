@@ -55,7 +55,7 @@ from smartbranch.db import create_engine, utcnow
 from smartbranch.lake import layout
 from smartbranch.settings import Settings
 
-STAGES = (
+STAGES = (  # in the order a run reports them
     "prepare",
     "features",
     "feedback",

@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any, cast
 
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -216,6 +216,13 @@ def validate_script(template: str) -> None:
             )
         if isinstance(node, nodes.Filter | nodes.Test) and (node.dyn_args or node.dyn_kwargs):
             raise _fail(N_("This is not allowed in a script: {part}"), node.name)
+
+
+def script_features(template: str) -> frozenset[str]:
+    """The catalog features a (validated) script reads: the only ones a renderer needs to
+    put into its context, besides the context variables."""
+    names = meta.find_undeclared_variables(_environment("zh_CN").parse(template))
+    return frozenset(names) & frozenset(FEATURE_NAMES)
 
 
 _STATEMENTS = {
