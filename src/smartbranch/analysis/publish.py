@@ -128,10 +128,13 @@ async def is_published(conn: AsyncConnection, run_id: str) -> bool:
     return found.first() is not None
 
 
-async def serving_run_id(conn: AsyncConnection) -> str | None:
-    """The id of the run serving now, if any."""
-    query = select(AnalysisRun.id).where(AnalysisRun.status == RunStatus.PUBLISHED)
-    return (await conn.execute(query)).scalar_one_or_none()
+async def serving_run(conn: AsyncConnection) -> tuple[str, date] | None:
+    """The id and as-of date of the run serving now, if any."""
+    query = select(AnalysisRun.id, AnalysisRun.as_of).where(
+        AnalysisRun.status == RunStatus.PUBLISHED
+    )
+    row = (await conn.execute(query)).first()
+    return (row[0], row[1]) if row else None
 
 
 async def publish_run(

@@ -11,7 +11,7 @@ import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from smartbranch.analysis.models import AnalysisRun, RunStatus
+from smartbranch.analysis.publish import serving_run as published_serving_run
 from smartbranch.customers.models import Customer
 from smartbranch.marketing.models import Lead, LeadRule, LeadStatus
 from smartbranch.orgs.models import OrgKind, OrgUnit, Role, Staff
@@ -56,14 +56,7 @@ class RuleInfo:
 async def serving_run(database: AsyncEngine) -> tuple[str, datetime.date] | None:
     """The id and as-of date of the run serving now, if any."""
     async with database.connect() as conn:
-        row = (
-            await conn.execute(
-                select(AnalysisRun.id, AnalysisRun.as_of).where(
-                    AnalysisRun.status == RunStatus.PUBLISHED
-                )
-            )
-        ).first()
-    return (row[0], row[1]) if row else None
+        return await published_serving_run(conn)
 
 
 async def rule_infos(database: AsyncEngine) -> dict[str, RuleInfo]:
