@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
+from smartbranch import bus
 from smartbranch.api import api_router
 from smartbranch.credentials import CredentialHasher
 from smartbranch.db import create_engine, create_sessionmaker
@@ -23,10 +24,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(json=settings.json_logs, level=settings.log_level)
     engine = create_engine(settings)
+    # One bus per process: committed events are announced on it (Redis in production).
+    event_bus = bus.create_bus(settings.redis_url)
+    bus.install(event_bus)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await event_bus.start()
         yield
+        await event_bus.close()
         await engine.dispose()
 
     app = FastAPI(
@@ -39,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.bus = event_bus
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.hasher = CredentialHasher(settings.credential_key_bytes())
     app.state.secret_key = settings.secret_key_bytes()

@@ -2,7 +2,7 @@
 
 from smartbranch.analysis.models import AnalysisRun
 from smartbranch.auth.models import AuditEntry, Device, Identification, StaffSession
-from smartbranch.catalog.models import Product
+from smartbranch.catalog.models import KnowledgeArticle, Product
 from smartbranch.customers.models import Credential, Customer, CustomerProfile, Holding
 from smartbranch.db import Base
 from smartbranch.marketing.models import Campaign, Lead, LeadRule, Outcome
@@ -18,10 +18,19 @@ from smartbranch.queueing.models import (
     TicketEvent,
     TicketSequence,
 )
+from smartbranch.service.models import (
+    ArrivalRoute,
+    Handoff,
+    Need,
+    StaffEvent,
+    StaffEventRecipient,
+    Visit,
+)
 
 __all__ = [
     "AnalysisRun",
     "Appointment",
+    "ArrivalRoute",
     "AuditEntry",
     "Base",
     "Campaign",
@@ -32,18 +41,24 @@ __all__ = [
     "CustomerProfile",
     "Device",
     "HandlingStat",
+    "Handoff",
     "Holding",
     "Identification",
+    "KnowledgeArticle",
     "Lead",
     "LeadRule",
+    "Need",
     "OrgUnit",
     "Outcome",
     "Product",
     "QueuePolicy",
     "Service",
     "Staff",
+    "StaffEvent",
+    "StaffEventRecipient",
     "StaffSession",
     "Ticket",
     "TicketEvent",
     "TicketSequence",
+    "Visit",
 ]

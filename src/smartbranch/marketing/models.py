@@ -172,6 +172,8 @@ class Outcome(Base):
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     outlet_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
     channel: Mapped[str] = mapped_column(String(16))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), index=True)
+    """The visit it was recorded in, for the visit's timeline."""
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 

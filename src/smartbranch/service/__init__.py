@@ -1,0 +1,1 @@
+"""Customer-centred service: visits, arrival routing and notifications, needs, hand-offs."""
