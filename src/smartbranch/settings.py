@@ -51,6 +51,8 @@ class Settings(BaseSettings):
         Decimal(6_000_000),
     )
     """Lower bounds of gold, platinum, diamond and private banking, in CNY."""
+    leads_per_visit: int = Field(default=3, ge=1, le=20)
+    """At most this many leads are suggested to a customer in one visit (K), across staff."""
     duckdb_memory_limit: str = "2GB"
     """Memory the analysis's DuckDB engine uses before it spills to disk."""
     duckdb_threads: int | None = Field(default=None, ge=1)

@@ -8,7 +8,9 @@ individual customer's record.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
+from smartbranch.credentials import CredentialKind, mask_card_last4, mask_name, mask_phone
 from smartbranch.orgs.models import Role
 
 
@@ -43,3 +45,29 @@ RECORD_DISCLOSURE: dict[str, Disclosure] = {
         full_name=True, phone=False, card_bin=True, assets=False, birth_date=False
     ),
 }
+
+
+# Shared by every reader of a customer (the record, the customer brief) so that a name, a
+# phone or a card is masked the same way wherever it is shown.
+
+
+def shown_name(name: str, disclosure: Disclosure) -> str:
+    """The customer's name as the role may see it."""
+    return name if disclosure.full_name else mask_name(name)
+
+
+def shown_phone(phone: str, disclosure: Disclosure, *, own_manager: bool) -> str:
+    """The phone number as the role may see it (in full for the customer's own manager)."""
+    return phone if disclosure.phone or own_manager else mask_phone(phone)
+
+
+def shown_credential(kind: str, masked: str, disclosure: Disclosure) -> str:
+    """A credential's stored masked form, cut to the last 4 for roles without the BIN."""
+    return (
+        masked if disclosure.card_bin or kind == CredentialKind.ID_CARD else mask_card_last4(masked)
+    )
+
+
+def age_on(born: date, today: date) -> int:
+    """Whole years of age on ``today``."""
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))

@@ -17,8 +17,13 @@ from smartbranch import credentials
 from smartbranch.auth.models import DeviceKind, Identification
 from smartbranch.auth.service import DeviceKindNotAllowedError, Principal, record_audit
 from smartbranch.auth.tokens import REFERENCE_PREFIX, new_token, token_hash
-from smartbranch.credentials import CredentialKind, mask_card_last4, mask_name, mask_phone
-from smartbranch.customers.disclosure import RECORD_DISCLOSURE
+from smartbranch.customers.disclosure import (
+    RECORD_DISCLOSURE,
+    age_on,
+    shown_credential,
+    shown_name,
+    shown_phone,
+)
 from smartbranch.customers.greeting import greeting
 from smartbranch.customers.models import (
     Credential,
@@ -249,11 +254,11 @@ async def get_record(
     born = customer.birth_date
     record = CustomerRecord(
         number=customer.number,
-        name=customer.name if disclosure.full_name else mask_name(customer.name),
+        name=shown_name(customer.name, disclosure),
         gender=customer.gender,
-        age=today.year - born.year - ((today.month, today.day) < (born.month, born.day)),
+        age=age_on(born, today),
         birth_date=born if disclosure.birth_date else None,
-        phone=customer.phone if disclosure.phone or own_manager else mask_phone(customer.phone),
+        phone=shown_phone(customer.phone, disclosure, own_manager=own_manager),
         home_outlet=home_code,
         home_city=customer.home_city,
         risk_tolerance=customer.risk_tolerance,
@@ -261,11 +266,7 @@ async def get_record(
         aum=(profile.aum if profile else Decimal(0)) if disclosure.assets else None,
         credentials=[
             CredentialOut(
-                kind=c.kind,
-                masked=c.masked
-                if disclosure.card_bin or c.kind == CredentialKind.ID_CARD
-                else mask_card_last4(c.masked),
-                status=c.status,
+                kind=c.kind, masked=shown_credential(c.kind, c.masked, disclosure), status=c.status
             )
             for c in credentials_rows
         ],
