@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -142,6 +143,25 @@ def wait_for_http(url: str, timeout: float = 60.0) -> None:
         except httpx.HTTPError:
             time.sleep(0.3)
     raise TimeoutError(url)
+
+
+def serve(args: list[str], env: dict[str, str], url: str) -> subprocess.Popen[bytes]:
+    """Start a server in its own process group and wait until ``url`` answers."""
+    process = subprocess.Popen(
+        args,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    wait_for_http(url)
+    return process
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop a server started by :func:`serve` (its whole process group)."""
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)
 
 
 def gib(n: int) -> str:

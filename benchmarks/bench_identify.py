@@ -19,13 +19,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import signal
-import subprocess
 import time
 from pathlib import Path
 
-from _common import BENCH_VAR, BIN, PG_BENCH_URL, WrkResult, bench_env, run_wrk, wait_for_http
+from _common import BENCH_VAR, BIN, PG_BENCH_URL, WrkResult, bench_env, run_wrk, serve, stop
 
 LUA = """
 bodies = {%s}
@@ -73,23 +70,6 @@ async def _enroll_kiosk() -> tuple[str, str]:
     return outlet, token
 
 
-def _serve(args: list[str], env: dict[str, str], url: str) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        args,
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    wait_for_http(url)
-    return process
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=30)
-
-
 def _measure(url: str, script: Path, connections: int, seconds: int) -> WrkResult:
     run_wrk(url, script, connections=connections, seconds=3)  # warm-up: pools, caches
     return run_wrk(url, script, connections=connections, seconds=seconds)
@@ -117,7 +97,7 @@ def main() -> None:
         }
     )
     ours_url = "http://127.0.0.1:8101"
-    server = _serve(
+    server = serve(
         [str(BIN / "smartbranch"), "serve", "--port", "8101", "--workers", str(args.workers)],
         env,
         ours_url + "/openapi.json",
@@ -125,11 +105,11 @@ def main() -> None:
     try:
         ours = _measure(ours_url + "/api/v1/identify", script, args.connections, args.seconds)
     finally:
-        _stop(server)
+        stop(server)
 
     ceiling_url = "http://127.0.0.1:8102"
     ceiling_env = {"CEILING_KEY_FILE": str(key_file), "CEILING_DSN": PG_BENCH_URL}
-    ceiling = _serve(
+    ceiling = serve(
         [
             str(BIN / "uvicorn"),
             "ceiling_identify:app",
@@ -149,7 +129,7 @@ def main() -> None:
     try:
         bare = _measure(ceiling_url + "/identify", script, args.connections, args.seconds)
     finally:
-        _stop(ceiling)
+        stop(ceiling)
 
     time.sleep(0.1)
     print()
