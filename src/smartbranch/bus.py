@@ -195,9 +195,9 @@ class RedisBus(_LocalFanout):
             _log.warning("bus.publish_failed", error=str(error), count=len(messages))
 
 
-def create_bus(redis_url: str | None) -> EventBus:
+def create_bus(redis_url: str | None, channel: str = CHANNEL) -> EventBus:
     """Redis when a URL is configured, else in-process."""
-    return RedisBus(redis_url) if redis_url else InProcessBus()
+    return RedisBus(redis_url, channel) if redis_url else InProcessBus()
 
 
 _current: EventBus = InProcessBus()

@@ -25,7 +25,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(json=settings.json_logs, level=settings.log_level)
     engine = create_engine(settings)
     # One bus per process: committed events are announced on it (Redis in production).
-    event_bus = bus.create_bus(settings.redis_url)
+    event_bus = bus.create_bus(settings.redis_url, settings.redis_channel)
     bus.install(event_bus)
 
     @asynccontextmanager

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     """Signs CSRF tokens; a per-install random key under ``var_dir`` when unset."""
 
     redis_url: str | None = None
+    """Redis for the event bus (pub/sub); empty means in-process events (one process)."""
+    redis_channel: str = "smartbranch:events"
+    """The pub/sub channel: installs sharing one Redis must each use their own."""
     log_json: bool | None = None
     log_level: str = "INFO"
     default_locale: Literal["zh_CN", "en"] = "zh_CN"
