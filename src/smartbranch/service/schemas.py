@@ -230,3 +230,24 @@ class StreamEvent(BaseModel):
     customer_number: str | None
     visit_id: int | None
     data: dict[str, object]
+
+
+class FollowUpOut(BaseModel):
+    """A deferred lead to take up again (``GET /api/v1/follow-ups/mine``), soonest first."""
+
+    outcome_id: int
+    lead_id: int
+    customer_number: str
+    customer_name: str = Field(description="Masked for roles that see the surname only.")
+    tier: Tier
+    tier_label: str
+    rule_code: str
+    rule_name: str
+    product_code: str
+    product_name: str
+    follow_up_on: date
+    deferred_at: datetime
+    deferred_by_name: str | None
+    outlet_code: str | None = Field(description="Where it was deferred.")
+    note: str | None
+    own_customer: bool = Field(description="The caller is the customer's account manager.")
