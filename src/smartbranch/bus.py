@@ -184,7 +184,14 @@ class RedisBus(_LocalFanout):
             await pipe.execute()
 
     def publish_soon(self, messages: list[Message]) -> None:
-        task = asyncio.get_running_loop().create_task(self._publish_logged(messages))
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            # A commit outside an event loop (a synchronous script): nothing to send with.
+            # The events are stored; devices read them when they next catch up.
+            _log.warning("bus.publish_without_loop", count=len(messages))
+            return
+        task = loop.create_task(self._publish_logged(messages))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 

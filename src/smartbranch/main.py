@@ -15,6 +15,8 @@ from smartbranch.db import create_engine, create_sessionmaker
 from smartbranch.errors import AppError
 from smartbranch.http import app_error_handler, server_error_handler, validation_error_handler
 from smartbranch.logs import configure_logging
+from smartbranch.queueing.service import hooks as queue_hooks
+from smartbranch.service import visits
 from smartbranch.settings import Settings, get_settings
 from smartbranch.web.security import SecurityHeadersMiddleware
 
@@ -27,6 +29,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # One bus per process: committed events are announced on it (Redis in production).
     event_bus = bus.create_bus(settings.redis_url, settings.redis_channel)
     bus.install(event_bus)
+    # The queue tells the service domain of calls and finished services (it may not import
+    # it): the teller learns who is coming, the visit's timeline moves. Idempotent.
+    queue_hooks.on_called(visits.on_ticket_called)
+    queue_hooks.on_finished(visits.on_ticket_finished)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -11,7 +11,9 @@ from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smartbranch import bus
+from smartbranch.customers.models import Customer
 from smartbranch.db import utcnow
+from smartbranch.orgs.models import OrgUnit
 from smartbranch.service.models import StaffEvent, StaffEventRecipient
 
 #: Events a reconnecting device receives at most in one catch-up read.
@@ -34,17 +36,29 @@ async def emit(
     """Store an event for ``recipients`` (staff ids) and announce it after commit.
 
     Nothing is stored when nobody is to receive it. The payload is what devices show: never
-    a clear card or ID number.
+    a clear card or ID number. It gains ``outlet`` (code) and ``customer_number`` when the
+    event names an outlet or a customer and the caller did not set them.
     """
     staff_ids = sorted(set(recipients))
     if not staff_ids:
         return None
+    payload = dict(payload or {})
+    # The stream shows the outlet's code and the customer's number (``StreamEvent``) without
+    # a lookup per connected device: resolved once here unless the caller already has them.
+    if outlet_id is not None and "outlet" not in payload:
+        payload["outlet"] = await session.scalar(
+            select(OrgUnit.code).where(OrgUnit.id == outlet_id)
+        )
+    if customer_id is not None and "customer_number" not in payload:
+        payload["customer_number"] = await session.scalar(
+            select(Customer.number).where(Customer.id == customer_id)
+        )
     stored = StaffEvent(
         kind=kind,
         outlet_id=outlet_id,
         customer_id=customer_id,
         visit_id=visit_id,
-        payload=payload or {},
+        payload=payload,
         at=at or utcnow(),
     )
     session.add(stored)

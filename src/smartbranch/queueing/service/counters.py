@@ -36,6 +36,7 @@ from smartbranch.queueing.errors import (
 )
 from smartbranch.queueing.models import Counter, CounterState, Ticket, TicketStatus
 from smartbranch.queueing.policy import Choice, CounterView, explain, rank
+from smartbranch.queueing.service import hooks
 from smartbranch.queueing.service.common import (
     OutletRef,
     get_counter,
@@ -316,4 +317,5 @@ async def call_next(
         counter_id=counter_id,
         detail={"counter": counter_code, "reason": choice.reason, **choice.explanation},
     )
+    await hooks.run_called(session, ticket.id, counter_id, staff_id)
     return CallResult(ticket=ticket, choice=choice)

@@ -22,6 +22,7 @@ from smartbranch.queueing.errors import (
 )
 from smartbranch.queueing.handling import record_handling
 from smartbranch.queueing.models import ACTIVE_STATUSES, Counter, Ticket, TicketStatus
+from smartbranch.queueing.service import hooks
 from smartbranch.queueing.service.common import (
     OutletRef,
     get_counter,
@@ -83,6 +84,8 @@ async def recall(
         counter_id=ticket.counter_id,
         detail={"recall": ticket.recall_count},
     )
+    assert ticket.counter_id is not None  # a called ticket stands at a counter
+    await hooks.run_called(session, ticket.id, ticket.counter_id, staff_id)
     return ticket
 
 
@@ -135,6 +138,7 @@ async def finish_service(
         counter_id=ticket.counter_id,
         detail={"service_seconds": round((now - ticket.started_at).total_seconds())},
     )
+    await hooks.run_finished(session, ticket.id, staff_id)
     return ticket
 
 

@@ -29,6 +29,7 @@ from smartbranch.http import SessionDep, SettingsDep
 from smartbranch.i18n import translate
 from smartbranch.orgs.service import get_outlet_by_code
 from smartbranch.queueing import service as queue
+from smartbranch.service import arrivals
 from smartbranch.settings import Settings
 from smartbranch.web.cookies import set_device_cookie
 from smartbranch.web.deps import PageDeviceDep
@@ -166,7 +167,7 @@ async def identify(
     kind: Annotated[str, Form()] = "",
     value: Annotated[str, Form()] = "",
 ) -> Response:
-    """Identify the customer with the same service as the JSON API and greet them.
+    """Identify the customer with the same flow as the JSON API and greet them.
 
     An invalid number, an unknown customer or a lost card raise their :class:`AppError`,
     which the page error handler renders into the result area with its status; the unit of
@@ -175,7 +176,9 @@ async def identify(
     if len(value) > MAX_VALUE_LENGTH:
         raise CredentialInvalidError()
     hasher: CredentialHasher = request.app.state.hasher
-    found = await customers.identify(
+    # Identified at the kiosk means arrived: the same flow as the JSON API opens today's
+    # visit and tells the outlet's staff (after this unit of work commits).
+    outcome = await arrivals.identify_arrival(
         session,
         Principal(device=screen.device),
         hasher,
@@ -184,6 +187,7 @@ async def identify(
         value=value,
         ttl=timedelta(seconds=settings.identification_ttl_seconds),
     )
+    found = outcome.identified
     result = {
         "greeting": customers.greeting_for(found, locale),
         "tier": found.tier.value,
