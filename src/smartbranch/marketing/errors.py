@@ -97,6 +97,16 @@ class OutcomeNotAllowedError(ConflictError):
         return _with_labels(self, locale)
 
 
+class NotSoldOnTheSpotError(ConflictError):
+    """An outcome claims a sale completed on the spot for a product that is not sold so."""
+
+    code = "not_sold_on_the_spot"
+    message = N_(
+        "This product is not sold on the spot: record it as accepted, the purchase will be "
+        "detected later."
+    )
+
+
 LEAD_LABELS: dict[str, str] = {
     # lead statuses
     "open": N_("open"),

@@ -32,6 +32,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from smartbranch.catalog.models import Product
 from smartbranch.credentials import CHINA_TZ
 from smartbranch.db import utcnow
 from smartbranch.i18n import N_, translate
@@ -40,6 +41,7 @@ from smartbranch.marketing.errors import (
     InvalidOutcomeError,
     LeadClosedError,
     LeadNotFoundError,
+    NotSoldOnTheSpotError,
     OutcomeNotAllowedError,
 )
 from smartbranch.marketing.models import CHANNELS, Lead, LeadRule, LeadStatus, Outcome, OutcomeKind
@@ -271,17 +273,26 @@ async def record_outcome(
     reason_code: str | None = None,
     follow_up_on: date | None = None,
     note: str | None = None,
+    visit_id: int | None = None,
+    completed: bool = False,
     now: datetime | None = None,
 ) -> Outcome:
     """Record what happened to a lead and move the lead's status (see the module's table).
 
+    ``completed`` says an accepted lead's sale was completed there and then (a channel
+    sign-up, a deposit opened at the counter): allowed only for a product sold on the spot,
+    it converts the lead at once, dated the bank day — the real-time path of the feedback;
+    the nightly run never converts it again (it looks only at leads not yet converted).
+
     Raises :class:`InvalidOutcomeError` (422) for malformed fields, :class:`LeadNotFoundError`
-    (404), :class:`LeadClosedError` or :class:`OutcomeNotAllowedError` (409); on error
-    nothing changes. Flushes, never commits.
+    (404), :class:`LeadClosedError`, :class:`OutcomeNotAllowedError` or
+    :class:`NotSoldOnTheSpotError` (409); on error nothing changes. Flushes, never commits.
     """
     now = now or utcnow()
     today = bank_date(now)
     kind, note = _checked_fields(kind, channel, reason_code, follow_up_on, note, today)
+    if completed and kind != OutcomeKind.ACCEPTED:
+        raise _invalid(N_("Only an accepted lead can be completed on the spot: {part}"), kind)
     # Row lock on PostgreSQL: two colleagues tapping at once are serialised, so presentation
     # counts and transitions stay consistent.
     lead = await session.scalar(select(Lead).where(Lead.id == lead_id).with_for_update())
@@ -310,6 +321,12 @@ async def record_outcome(
             N_("This lead has been presented {count} times, as often as its rule allows."),
             count=lead.presentations,
         )
+    if completed:
+        on_the_spot = await session.scalar(
+            select(Product.sold_on_the_spot).where(Product.code == lead.product_code)
+        )
+        if not on_the_spot:
+            raise NotSoldOnTheSpotError()
     await _check_staff_and_outlet(session, staff_id, outlet_id)
 
     previous = lead.status
@@ -322,6 +339,9 @@ async def record_outcome(
     if status is not None:
         lead.status = status.value
         lead.status_at = now
+    if completed:
+        lead.status = LeadStatus.CONVERTED.value
+        lead.converted_on = today
     outcome = Outcome(
         lead_id=lead.id,
         customer_id=lead.customer_id,
@@ -333,8 +353,14 @@ async def record_outcome(
         staff_id=staff_id,
         outlet_id=outlet_id,
         channel=channel,
+        visit_id=visit_id,
         recorded_at=now,
-        detail={"from_status": previous, "run_id": lead.run_id, "campaign_id": lead.campaign_id},
+        detail={
+            "from_status": previous,
+            "run_id": lead.run_id,
+            "campaign_id": lead.campaign_id,
+            **({"completed": True} if completed else {}),
+        },
     )
     session.add(outcome)
     await session.flush()
