@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from smartbranch.lake.load import LoadSummary
 
 from smartbranch.analysis.cli import scoring_app
+from smartbranch.catalog.cli import catalog_app
 from smartbranch.db import create_engine, create_sessionmaker, unit_of_work
 from smartbranch.errors import AppError
 from smartbranch.settings import Settings, get_settings
@@ -38,6 +39,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(devices_app, name="devices")
 app.add_typer(staff_app, name="staff")
 app.add_typer(scoring_app, name="scoring")
+app.add_typer(catalog_app, name="catalog")
 rules_app = typer.Typer(help="Lead rules.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 simulate_app = typer.Typer(

@@ -76,6 +76,7 @@ def prepare_demo(
 
 async def _prepare(settings: Settings, password: str, progress: Progress | None) -> DemoInfo:
     from smartbranch.analysis.run import run_analysis
+    from smartbranch.catalog.content import install_content
     from smartbranch.lake.load import load_lake
     from smartbranch.marketing.library import install_default_library
     from smartbranch.queueing.service import setup_outlet
@@ -93,6 +94,8 @@ async def _prepare(settings: Settings, password: str, progress: Progress | None)
             )
         async with unit_of_work(sessionmaker) as session:
             await install_default_library(session)
+            # The product centre and the knowledge base the workbench shows.
+            await install_content(session)
         # The demo opens with graded customers and leads: a first analysis run (a no-op
         # when the same lake and rules were analysed before).
         run = await run_analysis(settings, database=engine)
