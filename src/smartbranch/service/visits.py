@@ -528,20 +528,17 @@ async def current_visits(
         assert row.customer_id is not None
         tickets.setdefault(row.customer_id, []).append(row)
     visit_ids = [visit.id for visit, _customer in rows]
-    handoffs = dict(
-        (
-            await session.execute(
-                select(Handoff.visit_id, func.count())
-                .where(
-                    Handoff.visit_id.in_(visit_ids),
-                    Handoff.status.in_([HandoffStatus.OPEN.value, HandoffStatus.ACCEPTED.value]),
-                )
-                .group_by(Handoff.visit_id)
+    handoffs: dict[int, int] = {
+        visit_id: count
+        for visit_id, count in await session.execute(
+            select(Handoff.visit_id, func.count())
+            .where(
+                Handoff.visit_id.in_(visit_ids),
+                Handoff.status.in_([HandoffStatus.OPEN.value, HandoffStatus.ACCEPTED.value]),
             )
+            .group_by(Handoff.visit_id)
         )
-        .tuples()
-        .all()
-    )
+    }
     staff = principal.staff
     disclosure = RECORD_DISCLOSURE.get(staff.role) if staff else None
     full_name = disclosure is not None and disclosure.full_name
@@ -574,7 +571,7 @@ async def current_visits(
                 ),
                 waiting_minutes=_waiting_minutes(ticket, now) if ticket else None,
                 alerts=[translate(CARE_ALERTS[a], locale) for a in alerts],
-                open_handoffs=int(handoffs.get(visit.id, 0)),
+                open_handoffs=handoffs.get(visit.id, 0),
             )
         )
         await record_audit(
