@@ -252,6 +252,11 @@ def _drop_rolled_back(session: Session, previous: SessionTransaction) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _send_committed(session: Session) -> None:
+    # SQLAlchemy also fires after_commit when a savepoint is released; the committing
+    # transaction is then still the session's innermost (nested) one. Its messages wait for
+    # the real commit: an enclosing rollback may yet undo them.
+    if session.get_nested_transaction() is not None:
+        return
     staged = session.info.pop(_STAGED, None)
     if staged:
         _current.publish_soon([message for _marker, message in staged])
