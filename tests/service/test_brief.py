@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+import httpx
 import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,7 +29,7 @@ from smartbranch.service.brief import (
 from smartbranch.service.models import Handoff, Need, Visit
 from smartbranch.service.schemas import Brief
 from smartbranch.settings import Settings
-from tests.fixtures.bank import Bank
+from tests.fixtures.bank import PASSWORD, Bank, card_number
 from tests.fixtures.briefs import (
     NOW,
     World,
@@ -670,3 +671,89 @@ class TestVisit:
         brief = await brief_as(session, world, ("tablet_bj001", "bj001.account1", "crm"))
         assert brief.visit is not None and brief.visit.id == visit.id
         assert brief.visit.outlet_code == "BJ002"
+
+
+# --- over HTTP -------------------------------------------------------------------------------
+
+
+async def _headers(
+    client: httpx.AsyncClient, bank: Bank, device: str, username: str
+) -> dict[str, str]:
+    response = await client.post(
+        "/api/v1/auth/login",
+        json={"username": username, "password": PASSWORD},
+        headers={"X-Device-Token": bank.tokens[device]},
+    )
+    assert response.status_code == 200, response.text
+    return {
+        "X-Device-Token": bank.tokens[device],
+        "Authorization": f"Bearer {response.json()['session_token']}",
+    }
+
+
+class TestBriefApi:
+    async def test_the_brief_is_not_cached_and_audited(
+        self, client: httpx.AsyncClient, session: AsyncSession, world: World
+    ) -> None:
+        headers = await _headers(client, world.bank, "counter_bj001", "bj001.teller1")
+        response = await client.get(
+            f"/api/v1/customers/{MINE}/brief?channel=counter", headers=headers
+        )
+        assert response.status_code == 200, response.text
+        assert response.headers["cache-control"] == "no-store"
+        body = response.json()
+        assert (body["channel"], body["role"], body["assets"]) == ("counter", "teller", None)
+        assert body["tier_label"] == "金卡"
+        assert card_number(1) not in response.text
+        count = await session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "customer.brief")
+        )
+        assert count == 1
+
+    @pytest.mark.parametrize(
+        ("lang", "message"),
+        [("en", "Your role does not serve customers on the tablet channel."),
+         ("zh-CN", "您的岗位不在 tablet 渠道服务客户。")],
+    )  # fmt: skip
+    async def test_errors_in_the_callers_language(
+        self, client: httpx.AsyncClient, world: World, lang: str, message: str
+    ) -> None:
+        headers = await _headers(client, world.bank, "counter_bj001", "bj001.teller1")
+        response = await client.get(
+            f"/api/v1/customers/{MINE}/brief?channel=tablet",
+            headers={**headers, "Accept-Language": lang},
+        )
+        assert response.status_code == 403
+        assert response.json()["error"] == {"code": "channel_not_allowed", "message": message}
+
+    @pytest.mark.parametrize(
+        ("path", "status", "code"),
+        [
+            (f"/api/v1/customers/{VISITOR}/brief?channel=tablet", 403, "customer_out_of_scope"),
+            ("/api/v1/customers/C9999999999/brief?channel=tablet", 404, "customer_not_found"),
+            (f"/api/v1/customers/{MINE}/brief?channel=online", 400, "channel_unknown"),
+            (f"/api/v1/customers/{MINE}/brief", 422, "validation_error"),
+        ],
+    )
+    async def test_refusals(
+        self, client: httpx.AsyncClient, world: World, path: str, status: int, code: str
+    ) -> None:
+        headers = await _headers(client, world.bank, "tablet_bj001", "bj001.lobby1")
+        response = await client.get(path, headers=headers)
+        assert response.status_code == status, response.text
+        assert response.json()["error"]["code"] == code
+
+    async def test_role_and_sign_in(self, client: httpx.AsyncClient, world: World) -> None:
+        # Sign in first: its commit keeps the fixtures when a refused request rolls back.
+        admin = await _headers(client, world.bank, "tablet_bj001", "ho.admin")
+        path = f"/api/v1/customers/{MINE}/brief?channel=tablet"
+        response = await client.get(path, headers=admin)
+        assert (response.status_code, response.json()["error"]["code"]) == (403, "role_not_allowed")
+        kiosk = {"X-Device-Token": world.bank.tokens["kiosk_bj001"]}
+        response = await client.get(path, headers=kiosk)
+        assert (response.status_code, response.json()["error"]["code"]) == (
+            401,
+            "not_authenticated",
+        )
