@@ -19,6 +19,10 @@ class ProductOut(BaseModel):
     category_label: str
     risk_level: int = Field(ge=1, le=5, description="R1–R5.")
     risk_label: str = Field(description="e.g. 'R2 稳健型' / 'R2 Steady'.")
+    risk_rated: bool = Field(
+        description="False for credit cards and loans: a customer takes no investment risk "
+        "with them, so their R level is not shown."
+    )
     term_days: int | None
     term_label: str
     summary: str

@@ -48,6 +48,8 @@ INVESTMENT_CATEGORIES = frozenset({"wealth", "fund", "insurance"})
 """Categories sold under suitability rules: the customer's risk tolerance must reach the
 product's risk level."""
 DEPOSIT_CATEGORIES = frozenset({"deposit", "time_deposit"})
+RISK_RATED_CATEGORIES = INVESTMENT_CATEGORIES | DEPOSIT_CATEGORIES
+"""Categories whose product risk level means something to the customer (deposits are R1)."""
 
 _SUITABILITY_INVESTMENT = N_(
     "Only for customers with a valid risk-tolerance assessment of C{level} or above; never "
@@ -123,6 +125,7 @@ def product_out(product: Product, locale: str) -> ProductOut:
         category_label=category_label(product.category, locale),
         risk_level=product.risk_level,
         risk_label=risk_label(product.risk_level, locale),
+        risk_rated=product.category in RISK_RATED_CATEGORIES,
         term_days=product.term_days,
         term_label=term_label(product.term_days, locale),
         summary=summary,

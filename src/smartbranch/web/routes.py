@@ -13,6 +13,7 @@ from smartbranch.web.errors import install_error_handlers
 from smartbranch.web.kiosk.routes import router as kiosk_router
 from smartbranch.web.staticfiles import VersionedStaticFiles
 from smartbranch.web.templating import STATIC_DIR
+from smartbranch.web.workbench.catalog_routes import router as catalog_router
 from smartbranch.web.workbench.routes import router as workbench_router
 
 
@@ -22,6 +23,7 @@ def install(app: FastAPI) -> None:
     app.include_router(device_router)
     app.include_router(auth_router)
     app.include_router(workbench_router)
+    app.include_router(catalog_router)
     app.include_router(kiosk_router)
     app.include_router(board_router)
     app.include_router(counter_router)
