@@ -19,7 +19,8 @@ from fastapi import APIRouter, Depends, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smartbranch.auth.dependencies import StaffPrincipalDep
-from smartbranch.auth.service import Principal, SessionExpiredError
+from smartbranch.auth.service import SessionExpiredError
+from smartbranch.customers.service import RoleNotAllowedError
 from smartbranch.db import begin_write
 from smartbranch.errors import AppError, CSRFError, DeviceNotEnrolledError, NotAuthenticatedError
 from smartbranch.http import LocaleDep, SessionDep, error_responses
@@ -127,14 +128,10 @@ _step_endpoint(collab.complete_handoff, "done", "Mark a hand-off done")
 _step_endpoint(collab.cancel_handoff, "cancel", "Withdraw a hand-off")
 
 
-def _principal(principal: Principal) -> Principal:
-    return principal
-
-
 @router.get(
     "/handoffs/mine",
     response_model=list[HandoffOut],
-    responses=error_responses(*AUTH_ERRORS, collab.RoleNotAllowedError),
+    responses=error_responses(*AUTH_ERRORS, RoleNotAllowedError),
     summary="My hand-offs",
 )
 async def my_handoffs(
@@ -148,7 +145,7 @@ async def my_handoffs(
 @router.get(
     "/follow-ups/mine",
     response_model=list[FollowUpOut],
-    responses=error_responses(*AUTH_ERRORS, collab.RoleNotAllowedError),
+    responses=error_responses(*AUTH_ERRORS, RoleNotAllowedError),
     summary="My follow-ups",
 )
 async def my_follow_ups(
@@ -164,7 +161,7 @@ async def my_follow_ups(
     response_model=list[TimelineEntry],
     responses=error_responses(
         *AUTH_ERRORS,
-        collab.RoleNotAllowedError,
+        RoleNotAllowedError,
         collab.VisitNotFoundError,
         collab.VisitOutOfScopeError,
     ),
