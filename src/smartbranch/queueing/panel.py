@@ -48,6 +48,8 @@ class PanelTicket:
     called_at: datetime
     greeting: str | None
     """王先生 / Mr Wang for an identified customer; None for an anonymous ticket."""
+    customer_number: str | None = None
+    """The identified customer's number (the counter's brief is read by it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,14 +131,17 @@ async def counter_panel(
     ticket = None
     if counter.ticket is not None:
         called = counter.ticket
-        honorific = None
+        honorific = number = None
         if called.customer_id is not None:
             row = (
                 await session.execute(
-                    select(Customer.name, Customer.gender).where(Customer.id == called.customer_id)
+                    select(Customer.name, Customer.gender, Customer.number).where(
+                        Customer.id == called.customer_id
+                    )
                 )
             ).one()
             honorific = greeting(row[0], row[1], locale)
+            number = row[2]
             await record_audit(
                 session,
                 principal,
@@ -156,6 +161,7 @@ async def counter_panel(
             recall_count=called.recall_count,
             called_at=called.called_at,
             greeting=honorific,
+            customer_number=number,
         )
     policy = await queue.load_policy(session, outlet.id)
     transfer_to = [

@@ -2,16 +2,21 @@
 
 A teller signed in on a staff device opens the panel of a counter, signs in to it, calls
 the next customer, recalls, starts, finishes, marks a no-show, skips or transfers — through
-the same queue service as the JSON API. Each action is a form post (HTMX swaps the panel;
-without JavaScript the browser posts and is sent back to the panel). A refused action
-(counter closed, ticket at another counter …) changes nothing and is shown in the panel.
+the same queue service as the JSON API. While a customer is called or served, the panel
+shows their brief on the counter channel (leads with script and one-tap outcomes, today's
+visit); the outcomes go through the same service as the tablet's. Each action is a form
+post (HTMX swaps the panel; without JavaScript the browser posts and is sent back to the
+panel). A refused action (counter closed, ticket at another counter …) changes nothing and
+is shown in the panel.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,8 +31,12 @@ from smartbranch.queueing import service as queue
 from smartbranch.queueing.api import WriteSessionDep
 from smartbranch.queueing.errors import TransferTargetMissingError
 from smartbranch.queueing.policy import describe
+from smartbranch.service.brief import customer_brief
+from smartbranch.service.offers import record_offer_outcome
 from smartbranch.web.deps import PageStaffDep
 from smartbranch.web.templating import PageLocaleDep, is_htmx, render
+from smartbranch.web.workbench.outcomes import OUTCOME_SAVED, outcome_context, parse_outcome
+from smartbranch.web.workbench.views import formatters
 
 router = APIRouter(prefix="/counter", include_in_schema=False)
 
@@ -38,6 +47,46 @@ NOBODY_WAITING = N_("Nobody is waiting for this counter.")
 def counter_url(outlet_code: str, counter_code: str) -> str:
     """The panel of a counter."""
     return f"/counter/{quote(outlet_code, safe='')}/{quote(counter_code, safe='')}"
+
+
+async def _brief_context(
+    session: AsyncSession, principal: Any, locale: str, view: panel.CounterPanel
+) -> dict[str, Any]:
+    """The called customer's brief on the counter channel (leads with their script and
+    one-tap outcomes, the visit's timeline, needs and hand-offs; never assets), read here
+    because the queue's panel may not depend on the service domain. Audited by the brief
+    service. A role that does not read briefs at a counter sees the panel without one."""
+    ticket = view.ticket
+    context: dict[str, Any] = {"brief": None, "brief_error": None}
+    if ticket is None or ticket.customer_number is None:
+        return context
+    try:
+        context["brief"] = await customer_brief(
+            session, principal, ticket.customer_number, channel="counter", locale=locale
+        )
+    except AppError as error:
+        context["brief_error"] = error.localized(locale)
+        return context
+    context.update(outcome_context(business_day(view.timezone), locale))
+    context.update(formatters(locale, view.timezone))
+    return context
+
+
+def business_day(timezone: str) -> date:
+    """Today at the outlet."""
+    return datetime.now(ZoneInfo(timezone)).date()
+
+
+async def _panel_context(
+    session: AsyncSession, principal: Any, locale: str, outlet: str, counter: str
+) -> dict[str, Any]:
+    view = await panel.counter_panel(
+        session, principal, outlet_code=outlet, counter_code=counter, locale=locale
+    )
+    url = counter_url(view.outlet_code, view.counter_code)
+    context: dict[str, Any] = {"panel": view, "url": url, "message": None, "explanation": None}
+    context.update(await _brief_context(session, principal, locale, view))
+    return context
 
 
 async def _render(
@@ -52,18 +101,15 @@ async def _render(
     explanation: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    view = await panel.counter_panel(
-        session, principal, outlet_code=outlet, counter_code=counter, locale=locale
+    context = await _panel_context(session, principal, locale, outlet, counter)
+    context.update(
+        {
+            "page_path": context["url"],
+            "staff_name": principal.staff.display_name,
+            "message": message,
+            "explanation": explanation,
+        }
     )
-    url = counter_url(view.outlet_code, view.counter_code)
-    context = {
-        "panel": view,
-        "url": url,
-        "page_path": url,
-        "staff_name": principal.staff.display_name,
-        "message": message,
-        "explanation": explanation,
-    }
     template = PANEL if is_htmx(request) else "counter/page.html"
     return render(request, template, context, status_code=status_code)
 
@@ -125,11 +171,7 @@ async def counter_fragment(
     principal: PageStaffDep,
 ) -> Response:
     """The panel alone (HTMX refreshes it to keep the waiting lines current)."""
-    view = await panel.counter_panel(
-        session, principal, outlet_code=outlet, counter_code=counter, locale=locale
-    )
-    url = counter_url(view.outlet_code, view.counter_code)
-    context = {"panel": view, "url": url, "message": None, "explanation": None}
+    context = await _panel_context(session, principal, locale, outlet, counter)
     return render(request, PANEL, context)
 
 
@@ -180,6 +222,31 @@ async def call_next(
             return translate(NOBODY_WAITING, locale)
         place = await queue.get_outlet(session, outlet)
         return describe(result.choice, locale, place.tz)
+
+    return await _act(request, session, principal, locale, outlet, counter, action)
+
+
+@router.post("/{outlet}/{counter}/leads/{lead_id}/outcome")
+async def lead_outcome(
+    request: Request,
+    outlet: str,
+    counter: str,
+    lead_id: int,
+    session: WriteSessionDep,
+    locale: PageLocaleDep,
+    principal: PageStaffDep,
+    kind: Annotated[str, Form(max_length=16)] = "",
+    reason_code: Annotated[str, Form(max_length=32)] = "",
+    follow_up_on: Annotated[str, Form(max_length=10)] = "",
+    visit_id: Annotated[str, Form(max_length=18)] = "",
+) -> Response:
+    """One tap on a lead of the called customer: what happened when the teller presented
+    it (or why not). The panel comes back with the brief as it now stands."""
+
+    async def action() -> str | None:
+        body = parse_outcome(kind, reason_code, follow_up_on, visit_id, "counter")
+        result = await record_offer_outcome(session, principal, lead_id, body, locale)
+        return translate(OUTCOME_SAVED, locale).format(status=result.lead_status_label)
 
     return await _act(request, session, principal, locale, outlet, counter, action)
 
