@@ -3,12 +3,15 @@ contact policy between colleagues, K leads per visit, care prompts, the visit, t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smartbranch.auth.models import AuditEntry
@@ -671,6 +674,55 @@ class TestVisit:
         brief = await brief_as(session, world, ("tablet_bj001", "bj001.account1", "crm"))
         assert brief.visit is not None and brief.visit.id == visit.id
         assert brief.visit.outlet_code == "BJ002"
+
+
+@contextmanager
+def counted(session: AsyncSession) -> Iterator[list[str]]:
+    """The SQL statements the session runs inside the block."""
+    statements: list[str] = []
+    connection = session.bind.sync_connection  # type: ignore[union-attr]
+
+    def record(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+
+
+class TestRoundTrips:
+    async def test_a_fixed_handful_of_statements_whatever_the_number_of_leads(
+        self, session: AsyncSession, world: World
+    ) -> None:
+        """Customer, visits, credentials, holdings, leads with rules and products, their
+        outcome history, the audit row: seven statements, for one lead or many."""
+        mine = await customer(session, MINE)
+        principal = await sign_in(session, world.bank, "tablet_bj001", "bj001.wealth1")
+        counts = []
+        for n in (1, 6):
+            for i in range(len(world.rules), n):
+                rule = await add_rule(session, world, f"R{i}", "TD-1Y")
+                lead = await add_lead(session, world, rule, mine, rank=i + 1)
+                await record_outcome(
+                    session,
+                    lead_id=lead.id,
+                    kind="not_presented",
+                    staff_id=world.bank.staff["bj001.lobby1"].id,
+                    outlet_id=world.bank.orgs["BJ001"].id,
+                    channel="tablet",
+                    now=NOW,
+                )
+            await session.flush()
+            with counted(session) as statements:
+                brief = await customer_brief(
+                    session, principal, MINE, channel="tablet", locale="en", now=NOW,
+                    settings=Settings(leads_per_visit=10),
+                )  # fmt: skip
+            assert len(brief.leads) == n
+            counts.append(len(statements))
+        assert counts == [7, 7]
 
 
 # --- over HTTP -------------------------------------------------------------------------------
