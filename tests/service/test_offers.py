@@ -29,7 +29,7 @@ from smartbranch.service.offers import (
     LeadUnsuitableError,
     record_offer_outcome,
 )
-from smartbranch.service.schemas import OutcomeIn
+from smartbranch.service.schemas import OutcomeIn, OutcomeOut
 from tests.fixtures.bank import PASSWORD, Bank, card_number
 from tests.fixtures.briefs import (
     NOW,
@@ -60,7 +60,7 @@ async def record(
     *,
     locale: str = "en",
     **fields: object,
-) -> object:
+) -> OutcomeOut:
     body = OutcomeIn.model_validate({"kind": "declined", "channel": "tablet", **fields})
     principal = await sign_in(session, world.bank, *who)
     return await record_offer_outcome(session, principal, lead.id, body, locale, now=NOW)
@@ -84,10 +84,10 @@ class TestRecordOfferOutcome:
         out = await record(
             session, world, lead, locale="zh_CN", kind="declined", reason_code="no_funds"
         )
-        assert out.lead_status == "declined"  # type: ignore[attr-defined]
-        assert out.lead_status_label == "已拒绝"  # type: ignore[attr-defined]
-        assert out.converted is False  # type: ignore[attr-defined]
-        stored = await session.get(Outcome, out.outcome_id)  # type: ignore[attr-defined]
+        assert out.lead_status == "declined"
+        assert out.lead_status_label == "已拒绝"
+        assert out.converted is False
+        stored = await session.get(Outcome, out.outcome_id)
         assert stored is not None
         assert (stored.visit_id, stored.outlet_id, stored.staff_id, stored.reason_code) == (
             visit.id,
@@ -103,6 +103,10 @@ class TestRecordOfferOutcome:
         assert event.payload["staff_role"] == "wealth_manager"
         assert event.payload["rule_code"] == "R_DEP"
         assert event.payload["customer_name"] == "王**"
+        assert event.payload["text"] == {
+            "zh_CN": "已营销“规则R_DEP”：已拒绝（目前没有闲置资金）。",
+            "en": "Offered Rule R_DEP: declined (No money available for it now).",
+        }
         assert card_number(1) not in str(event.payload)
         recipients = set(
             await session.scalars(
@@ -125,7 +129,7 @@ class TestRecordOfferOutcome:
             session, world, await add_rule(session, world, "R_DEP", "TD-1Y"), mine
         )
         out = await record(session, world, lead, kind="accepted")
-        stored = await session.get(Outcome, out.outcome_id)  # type: ignore[attr-defined]
+        stored = await session.get(Outcome, out.outcome_id)
         assert stored is not None and stored.visit_id is None
         assert stored.outlet_id == world.bank.orgs["BJ001"].id
         assert await session.scalar(select(func.count()).select_from(StaffEvent)) == 0
@@ -141,7 +145,7 @@ class TestRecordOfferOutcome:
             await record(session, world, lead)
         visit = await arrive(session, world.bank, visitor, "BJ001")
         out = await record(session, world, lead)
-        stored = await session.get(Outcome, out.outcome_id)  # type: ignore[attr-defined]
+        stored = await session.get(Outcome, out.outcome_id)
         assert stored is not None and stored.visit_id == visit.id
 
     @pytest.mark.parametrize(
@@ -220,7 +224,7 @@ class TestOnTheSpot:
         )
         await arrive(session, world.bank, mine, "BJ001")
         out = await record(session, world, lead, kind="accepted", completed=True)
-        assert (out.lead_status, out.converted) == ("converted", True)  # type: ignore[attr-defined]
+        assert (out.lead_status, out.converted) == ("converted", True)
         await session.refresh(lead)
         assert (lead.status, lead.converted_on, lead.presentations) == (
             "converted",

@@ -401,6 +401,8 @@ def next_birthday(born: date, today: date) -> date:
 
 @dataclass(frozen=True, slots=True)
 class Maturity:
+    """A holding maturing soon: its product's name (in the caller's language) and date."""
+
     product_name: str
     on: date
 

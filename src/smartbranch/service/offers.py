@@ -24,7 +24,7 @@ from smartbranch.credentials import mask_name
 from smartbranch.customers.models import Customer
 from smartbranch.db import utcnow
 from smartbranch.errors import ConflictError, ForbiddenError, NotAuthenticatedError
-from smartbranch.i18n import N_, translate
+from smartbranch.i18n import LOCALES, N_, translate
 from smartbranch.marketing.errors import LEAD_LABELS, LeadNotFoundError
 from smartbranch.marketing.models import Lead, LeadRule, LeadStatus
 from smartbranch.marketing.service import record_outcome
@@ -40,6 +40,7 @@ from smartbranch.service.collab import VisitNotFoundError
 from smartbranch.service.duty import visit_audience
 from smartbranch.service.models import Visit
 from smartbranch.service.schemas import OutcomeIn, OutcomeOut
+from smartbranch.service.timeline import outcome_text
 
 LEAD_OUTCOME = "lead.outcome"
 """The event kind announcing a recorded outcome to everyone serving the visit."""
@@ -189,6 +190,18 @@ async def record_offer_outcome(
                 "customer_number": number,
                 # Surname only: the event reaches roles that see no more.
                 "customer_name": mask_name(name),
+                "tier": visit.tier,
+                # Stored events are read by devices in either language.
+                "text": {
+                    language: outcome_text(
+                        kind=outcome.kind,
+                        rule_name=(rule_name_en or rule_name) if language == "en" else rule_name,
+                        reason_code=outcome.reason_code,
+                        follow_up_on=outcome.follow_up_on,
+                        locale=language,
+                    )
+                    for language in LOCALES
+                },
             },
             at=now,
         )
