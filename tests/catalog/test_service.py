@@ -132,6 +132,8 @@ class TestGetProduct:
         assert card.suitability.startswith("A credit product")
         deposit = await service.get_product(session, "TD-3Y", "en")
         assert "deposit insurance" in deposit.suitability and deposit.term_label == "3 years"
+        one_year = await service.get_product(session, "WM-R4-365", "en")
+        assert one_year.term_label == "1 year"
 
     async def test_an_unknown_code(self, session: AsyncSession) -> None:
         with pytest.raises(ProductNotFoundError) as raised:

@@ -73,8 +73,13 @@ def term_label(term_days: int | None, locale: str) -> str:
     if term_days is None or term_days <= 0:
         return translate(N_("No fixed term"), locale)
     if term_days % 365 == 0:
-        return translate(N_("{count} years"), locale).format(count=term_days // 365)
+        return _count(term_days // 365, N_("1 year"), N_("{count} years"), locale)
     months = round(term_days / 30.4)
     if months >= 1 and abs(months * 30.4 - term_days) <= 3:
-        return translate(N_("{count} months"), locale).format(count=months)
-    return translate(N_("{count} days"), locale).format(count=term_days)
+        return _count(months, N_("1 month"), N_("{count} months"), locale)
+    return _count(term_days, N_("1 day"), N_("{count} days"), locale)
+
+
+def _count(count: int, one: str, many: str, locale: str) -> str:
+    # English says "1 year" but "3 years"; Chinese has one form, so each has its msgid.
+    return translate(one, locale) if count == 1 else translate(many, locale).format(count=count)
