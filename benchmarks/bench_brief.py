@@ -50,16 +50,15 @@ end
 
 
 async def _serving_run() -> str | None:
-    from sqlalchemy import text
-
+    from smartbranch.analysis.publish import serving_run
     from smartbranch.db import create_engine
     from smartbranch.settings import Settings
 
     engine = create_engine(Settings(var_dir=BENCH_VAR, database_url=PG_BENCH_URL))
     async with engine.connect() as conn:
-        run = await conn.scalar(text("SELECT id FROM analysis_runs WHERE status = 'serving'"))
+        serving = await serving_run(conn)
     await engine.dispose()
-    return run
+    return serving[0] if serving else None
 
 
 async def _setup() -> tuple[str, str, str, list[str], int]:
@@ -77,9 +76,10 @@ async def _setup() -> tuple[str, str, str, list[str], int]:
     from smartbranch.settings import Settings
 
     settings = Settings(var_dir=BENCH_VAR, database_url=PG_BENCH_URL)
+    run = await _serving_run()
+    assert run is not None
     engine = create_engine(settings)
     async with unit_of_work(create_sessionmaker(engine)) as session:
-        run = await _serving_run_in(session)
         outlet_id = await session.scalar(
             select(Customer.home_outlet_id)
             .join(Lead, Lead.customer_id == Customer.id)
@@ -132,16 +132,6 @@ async def _setup() -> tuple[str, str, str, list[str], int]:
         )
     await engine.dispose()
     return outlet.code, device_token, session_token, numbers, int(with_leads or 0)
-
-
-async def _serving_run_in(session: object) -> str:
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    assert isinstance(session, AsyncSession)
-    run = await session.scalar(text("SELECT id FROM analysis_runs WHERE status = 'serving'"))
-    assert run is not None
-    return str(run)
 
 
 def _measure(url: str, script: Path, connections: int, seconds: int) -> WrkResult:
