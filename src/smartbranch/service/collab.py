@@ -719,9 +719,12 @@ async def _locked_handoff(
 ) -> tuple[StaffInfo, Handoff, VisitContext]:
     staff = _serving_staff(principal)
     # Row lock on PostgreSQL: two colleagues tapping "accept" at once are serialised, and
-    # the second sees the first's acceptance.
+    # the second sees the first's acceptance (read afresh, not from the identity map).
     handoff = await session.scalar(
-        select(Handoff).where(Handoff.id == handoff_id).with_for_update()
+        select(Handoff)
+        .where(Handoff.id == handoff_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     if handoff is None:
         raise HandoffNotFoundError(handoff_id=handoff_id)
