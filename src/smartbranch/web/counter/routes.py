@@ -24,7 +24,6 @@ from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
 from smartbranch.errors import AppError
-from smartbranch.http import SessionDep
 from smartbranch.i18n import N_, translate
 from smartbranch.queueing import panel
 from smartbranch.queueing import service as queue
@@ -153,11 +152,12 @@ async def counter_page(
     request: Request,
     outlet: str,
     counter: str,
-    session: SessionDep,
+    session: WriteSessionDep,
     locale: PageLocaleDep,
     principal: PageStaffDep,
 ) -> Response:
-    """The panel of one counter."""
+    """The panel of one counter (a writer: showing the called customer writes audit rows,
+    and on SQLite a unit of work that reads then writes must hold the lock from the start)."""
     return await _render(request, session, principal, locale, outlet, counter)
 
 
@@ -166,7 +166,7 @@ async def counter_fragment(
     request: Request,
     outlet: str,
     counter: str,
-    session: SessionDep,
+    session: WriteSessionDep,
     locale: PageLocaleDep,
     principal: PageStaffDep,
 ) -> Response:

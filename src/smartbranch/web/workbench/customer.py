@@ -25,7 +25,6 @@ from smartbranch.auth.service import Principal
 from smartbranch.catalog.labels import CATEGORY_LABELS, category_label
 from smartbranch.catalog.service import search_products
 from smartbranch.errors import AppError, BadRequestError
-from smartbranch.http import SessionDep
 from smartbranch.i18n import N_, translate
 from smartbranch.service.brief import customer_brief
 from smartbranch.service.collab import capture_need, create_handoff
@@ -165,7 +164,7 @@ async def open_customer(principal: PageStaffDep, number: Annotated[str, Query()]
 async def customer_page(
     request: Request,
     number: str,
-    session: SessionDep,
+    session: WriteSessionDep,
     locale: PageLocaleDep,
     principal: PageStaffDep,
 ) -> Response:
@@ -178,7 +177,7 @@ async def customer_page(
 async def leads_block(
     request: Request,
     number: str,
-    session: SessionDep,
+    session: WriteSessionDep,
     locale: PageLocaleDep,
     principal: PageStaffDep,
 ) -> Response:
@@ -191,7 +190,7 @@ async def leads_block(
 async def timeline_block(
     request: Request,
     number: str,
-    session: SessionDep,
+    session: WriteSessionDep,
     locale: PageLocaleDep,
     principal: PageStaffDep,
 ) -> Response:

@@ -12,7 +12,6 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from smartbranch.auth.service import Principal
-from smartbranch.http import SessionDep
 from smartbranch.service.collab import (
     accept_handoff,
     cancel_handoff,
@@ -69,7 +68,7 @@ async def _context(
 
 @router.get("")
 async def handoffs_page(
-    request: Request, session: SessionDep, locale: PageLocaleDep, principal: PageStaffDep
+    request: Request, session: WriteSessionDep, locale: PageLocaleDep, principal: PageStaffDep
 ) -> Response:
     """My hand-offs and follow-ups."""
     context = await _context(session, principal, locale, page=True)
@@ -78,7 +77,7 @@ async def handoffs_page(
 
 @router.get("/list")
 async def handoffs_block(
-    request: Request, session: SessionDep, locale: PageLocaleDep, principal: PageStaffDep
+    request: Request, session: WriteSessionDep, locale: PageLocaleDep, principal: PageStaffDep
 ) -> Response:
     """The hand-off list alone (refreshed live)."""
     context = await _context(session, principal, locale, page=False)

@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from smartbranch.auth.service import Principal
-from smartbranch.http import SessionDep
 from smartbranch.service.collab import my_follow_ups, my_handoffs
 from smartbranch.service.schemas import VisitOut
 from smartbranch.service.visits import current_visits
@@ -27,6 +26,7 @@ from smartbranch.web.workbench.common import (
     TABLET_ROLES,
     NoOutletError,
     Place,
+    WriteSessionDep,
     place_of,
     require_role,
 )
@@ -54,7 +54,7 @@ async def _mine(session: AsyncSession, principal: Principal, locale: str) -> dic
 
 @router.get("")
 async def workbench(
-    request: Request, session: SessionDep, locale: PageLocaleDep, principal: PageStaffDep
+    request: Request, session: WriteSessionDep, locale: PageLocaleDep, principal: PageStaffDep
 ) -> Response:
     """The home page of every member of staff; the lobby overview for those on the floor."""
     assert principal.staff is not None
@@ -82,7 +82,7 @@ async def workbench(
 
 @router.get("/visits")
 async def visits_block(
-    request: Request, session: SessionDep, locale: PageLocaleDep, principal: PageStaffDep
+    request: Request, session: WriteSessionDep, locale: PageLocaleDep, principal: PageStaffDep
 ) -> Response:
     """The lobby's visits alone (refreshed on arrivals, calls and visit changes)."""
     require_role(principal, LOBBY_ROLES)
@@ -98,7 +98,7 @@ async def visits_block(
 
 @router.get("/follow-ups")
 async def follow_ups_block(
-    request: Request, session: SessionDep, locale: PageLocaleDep, principal: PageStaffDep
+    request: Request, session: WriteSessionDep, locale: PageLocaleDep, principal: PageStaffDep
 ) -> Response:
     """My follow-ups alone (refreshed when an outcome is recorded)."""
     require_role(principal, SERVING_ROLES)
