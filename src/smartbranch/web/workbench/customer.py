@@ -26,9 +26,10 @@ from smartbranch.catalog.labels import CATEGORY_LABELS, category_label
 from smartbranch.catalog.service import search_products
 from smartbranch.errors import AppError, BadRequestError
 from smartbranch.i18n import N_, translate
+from smartbranch.orgs.service import get_org_by_code
 from smartbranch.service.brief import customer_brief
 from smartbranch.service.collab import capture_need, create_handoff
-from smartbranch.service.duty import on_duty
+from smartbranch.service.duty import OnDuty, on_duty
 from smartbranch.service.offers import record_offer_outcome
 from smartbranch.service.schemas import Brief, HandoffIn, NeedIn
 from smartbranch.web.deps import PageStaffDep
@@ -101,8 +102,8 @@ async def _visit_context(
         grouped.setdefault(product.category_label, []).append((product.code, product.name))
     colleagues = [
         (f"staff:{d.staff_id}", f"{d.display_name} · {role_label(d.role, locale)}")
-        for d in await on_duty(session, place.org_id)
-        if d.staff_id != place.staff_id and d.role in HANDOFF_ROLES
+        for d in await _on_duty_at_visit(session, brief)
+        if d.staff_id != place.staff_id
     ]
     return {
         "need_categories": [(c, category_label(c, locale)) for c in CATEGORY_LABELS],
@@ -319,13 +320,12 @@ async def add_handoff(
 ) -> Response:
     """Hand the customer over to a role on duty or a named colleague."""
     require_role(principal, TABLET_ROLES)
-    place = await place_of(session, principal, locale)
     values = {"to": to, "need_id": need_id, "note": note}
 
     async def action() -> Any:
         brief = await _brief(session, principal, number, locale)
         visit = _visit_id(brief, visit_id)
-        to_role, to_staff_id = await _handoff_target(session, place, to)
+        to_role, to_staff_id = await _handoff_target(session, brief, to)
         body = HandoffIn(
             to_role=to_role,
             to_staff_id=to_staff_id,
@@ -339,13 +339,21 @@ async def add_handoff(
     )
 
 
-async def _handoff_target(session: AsyncSession, place: Place, to: str) -> tuple[str, int | None]:
-    """``role:<role>`` or ``staff:<id>`` (a colleague on duty here) as (role, staff id)."""
+async def _on_duty_at_visit(session: AsyncSession, brief: Brief) -> list[OnDuty]:
+    """Colleagues on duty at the visit's outlet in a role a hand-off may go to."""
+    assert brief.visit is not None
+    outlet = await get_org_by_code(session, brief.visit.outlet_code)
+    return [d for d in await on_duty(session, outlet.id) if d.role in HANDOFF_ROLES]
+
+
+async def _handoff_target(session: AsyncSession, brief: Brief, to: str) -> tuple[str, int | None]:
+    """``role:<role>`` or ``staff:<id>`` (a colleague on duty at the visit's outlet) as
+    (role, staff id); anything else is :class:`HandoffTargetError`."""
     kind, _, value = to.partition(":")
     if kind == "role" and value in {r.value for r in HANDOFF_ROLES}:
         return value, None
     if kind == "staff" and value.isdigit():
-        for duty in await on_duty(session, place.org_id):
+        for duty in await _on_duty_at_visit(session, brief):
             if duty.staff_id == int(value):
                 return duty.role, duty.staff_id
     raise HandoffTargetError()
