@@ -59,13 +59,29 @@ class Message:
 
 
 class Subscription:
-    """A subscriber's queue. ``overflowed`` means messages were dropped: read the store."""
+    """A subscriber's queue. ``overflowed`` means messages were dropped: read the store.
+
+    The queue belongs to the subscriber's event loop; a message published from another
+    thread (the demo's simulated branch runs beside the server in one process) is handed
+    over through that loop, since an asyncio queue is not thread-safe.
+    """
 
     def __init__(self) -> None:
         self.queue: asyncio.Queue[Message] = asyncio.Queue(SUBSCRIBER_BUFFER)
         self.overflowed = False
+        self._loop = asyncio.get_running_loop()
 
     def offer(self, message: Message) -> None:
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self._loop:
+            self._put(message)
+        elif not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._put, message)
+
+    def _put(self, message: Message) -> None:
         try:
             self.queue.put_nowait(message)
         except asyncio.QueueFull:

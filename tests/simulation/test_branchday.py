@@ -243,6 +243,8 @@ class TestLive:
                     break
                 worker.join(0.1)
             assert served >= 3
+            # Identified customers swipe at the kiosk first: their visits are open today.
+            assert _count(var, "SELECT count(*) FROM visits") >= 1
         finally:
             stop.set()
             worker.join(60)

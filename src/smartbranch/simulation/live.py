@@ -21,12 +21,14 @@ import simpy.rt
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from smartbranch.customers.models import CustomerProfile
 from smartbranch.db import create_engine, create_sessionmaker, unit_of_work
 from smartbranch.errors import AppError
 from smartbranch.orgs.models import OrgUnit
 from smartbranch.queueing import service as queue
 from smartbranch.queueing.models import Counter, Ticket
 from smartbranch.queueing.service.setup import setup_outlet
+from smartbranch.service.visits import record_arrival
 from smartbranch.settings import Settings
 from smartbranch.simulation.arrivals import DEFAULT_PROFILE, draw_day, open_minutes, profile_named
 from smartbranch.simulation.branchday import (
@@ -100,6 +102,30 @@ async def _live_floor(
     return population, list(zip(free, tellers, strict=True))
 
 
+async def _arrive_and_take_ticket(
+    session: AsyncSession, *, outlet_code: str, service_code: str, customer_id: int | None
+) -> queue.TicketIssued:
+    """A simulated customer swipes their card at the kiosk: an identified one opens today's
+    visit and the staff on duty are told (as a real swipe does), then takes a ticket."""
+    if customer_id is not None:
+        outlet = await session.scalar(select(OrgUnit).where(OrgUnit.code == outlet_code))
+        tier = await session.scalar(
+            select(CustomerProfile.tier).where(CustomerProfile.customer_id == customer_id)
+        )
+        assert outlet is not None
+        await record_arrival(
+            session,
+            customer_id=customer_id,
+            outlet_id=outlet.id,
+            device_kind="kiosk",
+            credential_kind="debit_card",
+            tier=tier or "standard",
+        )
+    return await queue.issue_ticket(
+        session, outlet_code=outlet_code, service_code=service_code, customer_id=customer_id
+    )
+
+
 class _Live:
     """Real-time arrivals and tellers on the serving database (see :func:`run_live`)."""
 
@@ -150,7 +176,7 @@ class _Live:
                     else None
                 )
                 issued = self.call(
-                    queue.issue_ticket,
+                    _arrive_and_take_ticket,
                     outlet_code=outlet,
                     service_code=arrival.service,
                     customer_id=customer_id,
