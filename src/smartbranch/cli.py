@@ -25,6 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 if TYPE_CHECKING:
     from smartbranch.lake.load import LoadSummary
 
+# Every table's class, so the ORM can resolve any foreign key whichever command runs
+# (outcomes point at visits, a model no marketing command imports itself).
+import smartbranch.models  # noqa: F401
 from smartbranch.analysis.cli import scoring_app
 from smartbranch.catalog.cli import catalog_app
 from smartbranch.db import create_engine, create_sessionmaker, unit_of_work
