@@ -215,6 +215,21 @@ class TestRecordOutcome:
         assert (lead.status, lead.presentations) == ("accepted", 2)
         assert lead.presented_by_staff_id == bank.staff["bj001.account1"].id
 
+    async def test_a_declined_lead_past_its_cooldown_may_be_declined_again(
+        self, session: AsyncSession, bank: Bank, lead: Lead
+    ) -> None:
+        await self.record(session, bank, lead, "declined")
+        rule = await session.get(LeadRule, lead.rule_id)
+        assert rule is not None
+        rule.cooldown_days = 2
+        lead.valid_until = D0 + timedelta(days=30)
+        await session.flush()
+        with pytest.raises(OutcomeNotAllowedError):  # still within the cool-down
+            await self.record(session, bank, lead, "declined", now=MORNING + timedelta(days=1))
+        await self.record(session, bank, lead, "declined", now=MORNING + timedelta(days=2))
+        await session.refresh(lead)
+        assert (lead.status, lead.presentations) == ("declined", 2)
+
     async def test_an_accepted_lead_waits_for_its_purchase(
         self, session: AsyncSession, bank: Bank, lead: Lead
     ) -> None:

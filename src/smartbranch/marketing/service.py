@@ -262,6 +262,12 @@ async def _check_staff_and_outlet(
             raise _invalid(N_("Unknown outlet: {part}"), str(outlet_id))
 
 
+def _cooled_down(lead: Lead, rule: LeadRule, today: date) -> bool:
+    """Whether a declined lead's cool-down has passed (it may be offered again)."""
+    declined_on = bank_date(lead.status_at) if lead.status_at else today
+    return today >= declined_on + timedelta(days=rule.cooldown_days)
+
+
 async def record_outcome(
     session: AsyncSession,
     *,
@@ -302,14 +308,19 @@ async def record_outcome(
         raise LeadClosedError(status=lead.status)
     if today > lead.valid_until:
         raise LeadClosedError(status=LeadStatus.EXPIRED.value)
-    if kind not in _ALLOWED[lead.status]:
+    rule = await session.get(LeadRule, lead.rule_id)
+    assert rule is not None  # a foreign key
+    allowed = _ALLOWED[lead.status]
+    if lead.status == LeadStatus.DECLINED and _cooled_down(lead, rule, today):
+        # Past its cool-down the brief offers a declined lead again: it may be declined or
+        # deferred again, like a lead presented once.
+        allowed = _ALLOWED[LeadStatus.PRESENTED]
+    if kind not in allowed:
         raise OutcomeNotAllowedError(
             N_("A lead that is {status} cannot be marked {kind}."),
             status=lead.status,
             kind=kind.value,
         )
-    rule = await session.get(LeadRule, lead.rule_id)
-    assert rule is not None  # a foreign key
     if channel not in rule.channels:
         raise OutcomeNotAllowedError(
             N_("This lead is not offered on the {channel} channel."), channel=channel
