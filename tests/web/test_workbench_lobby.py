@@ -5,11 +5,14 @@ serves customers; the navigation."""
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import smartbranch.web
 from smartbranch.auth.models import AuditEntry
 from smartbranch.service.collab import create_handoff
 from smartbranch.service.events import latest_event_id
@@ -175,3 +178,28 @@ class TestOtherRoles:
         response = await client.get(f"{HOME}/visits")
         assert response.status_code == 303
         assert response.headers["location"] == "/login"
+
+
+class TestWorkbenchScript:
+    """What the page script may do with customer data (the browser flow is Playwright's)."""
+
+    SCRIPT = Path(smartbranch.web.__file__).parent / "static" / "js" / "workbench.js"
+
+    def test_no_browser_storage(self) -> None:
+        source = self.SCRIPT.read_text(encoding="utf-8")
+        code = re.sub(r"/\*.*?\*/|//[^\n]*", "", source, flags=re.DOTALL)  # comments aside
+        for api in ("localStorage", "sessionStorage", "indexedDB", "caches.", "document.cookie"):
+            assert api not in code, api
+
+    def test_clears_the_page_on_leaving_and_on_sign_out(self) -> None:
+        source = self.SCRIPT.read_text(encoding="utf-8")
+        assert 'addEventListener("pagehide", clearCustomerData)' in source
+        assert "form[data-sign-out]" in source
+
+    async def test_the_sign_out_form_is_marked_for_the_script(
+        self, client: httpx.AsyncClient, session: AsyncSession, bank: Bank
+    ) -> None:
+        await sign_in(client, bank, "bj001.lobby1")
+        page = audit(await client.get(HOME))
+        [form] = page.find("form", action="/logout")
+        assert "data-sign-out" in form
