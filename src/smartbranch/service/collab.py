@@ -44,6 +44,7 @@ from smartbranch.marketing.service import bank_date
 from smartbranch.orgs.models import OrgUnit, Role, Staff
 from smartbranch.orgs.service import within
 from smartbranch.service import duty
+from smartbranch.service.errors import VisitNotFoundError as VisitNotFoundError
 from smartbranch.service.events import emit
 from smartbranch.service.models import Handoff, HandoffStatus, Need, Visit, VisitStatus
 from smartbranch.service.schemas import (
@@ -114,11 +115,6 @@ class _ReasonError(AppError):
         body = super().to_dict(locale)
         body["error"]["field"] = self.field
         return body
-
-
-class VisitNotFoundError(NotFoundError):
-    code = "visit_not_found"
-    message = N_("No visit {visit_id}.")
 
 
 class VisitOutOfScopeError(ForbiddenError):

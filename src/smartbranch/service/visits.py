@@ -29,12 +29,12 @@ from smartbranch.customers.greeting import greeting
 from smartbranch.customers.models import Customer, Tier
 from smartbranch.customers.tiers import TIER_LABELS
 from smartbranch.db import utcnow
-from smartbranch.errors import NotFoundError
 from smartbranch.i18n import LOCALES, N_, translate
 from smartbranch.orgs.models import OrgUnit
 from smartbranch.queueing.models import ACTIVE_STATUSES, Counter, Ticket, TicketStatus
 from smartbranch.service import routing
 from smartbranch.service.duty import is_signed_in, on_duty, visit_audience
+from smartbranch.service.errors import VisitNotFoundError
 from smartbranch.service.events import emit
 from smartbranch.service.models import (
     Handoff,
@@ -69,11 +69,6 @@ TICKET_STATUS_LABELS = {
     TicketStatus.NO_SHOW: N_("No-show"),
     TicketStatus.CANCELLED: N_("Cancelled"),
 }
-
-
-class VisitNotFoundError(NotFoundError):
-    code = "visit_not_found"
-    message = N_("No visit {visit}.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -425,7 +420,7 @@ async def close_visit(
     """Staff mark the customer as gone (idempotent); those serving the visit are told."""
     visit = await session.get(Visit, visit_id, with_for_update=True)
     if visit is None:
-        raise VisitNotFoundError(visit=visit_id)
+        raise VisitNotFoundError(visit_id=visit_id)
     if visit.status != VisitStatus.CLOSED:
         await _close(session, visit, now or utcnow(), "closed", {"by_staff_id": staff_id})
     return visit
