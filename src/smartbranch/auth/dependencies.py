@@ -34,10 +34,10 @@ async def get_principal(request: Request, session: SessionDep) -> Principal:
     """
     header_device = request.headers.get(DEVICE_HEADER)
     device_token = header_device or request.cookies.get(DEVICE_COOKIE)
-    device = await service.authenticate_device(session, device_token)
     bearer = _bearer(request)
     session_token = bearer or request.cookies.get(SESSION_COOKIE)
-    staff = await service.authenticate_session(session, device, session_token)
+    # One round trip for both (this runs on every request of the API).
+    device, staff = await service.authenticate(session, device_token, session_token)
     by_cookie = header_device is None or (session_token is not None and bearer is None)
     if by_cookie and request.method not in SAFE_METHODS:
         bound_to = staff.session_token_hash if staff else device.token_hash

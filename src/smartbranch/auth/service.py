@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from smartbranch.auth.models import (
     STAFF_DEVICE_KINDS,
@@ -146,7 +148,10 @@ async def authenticate_device(session: AsyncSession, token: str | None) -> Devic
     """The active enrolled device holding ``token``, or :class:`DeviceNotEnrolledError`."""
     if not token:
         raise DeviceNotEnrolledError()
-    row = (await session.execute(_DEVICE_BY_TOKEN, {"token_hash": token_hash(token)})).one_or_none()
+    connection = await session.connection()
+    row = (
+        await connection.execute(_DEVICE_BY_TOKEN, {"token_hash": token_hash(token)})
+    ).one_or_none()
     if row is None:
         raise DeviceNotEnrolledError()
     return DeviceInfo(
@@ -199,31 +204,118 @@ async def login(
     return _staff_info(staff, org_path, record), token
 
 
+_STAFF_ORG = aliased(OrgUnit, name="staff_org")
+
+# The session's columns, then its staff member's and their org unit's (NULL when the token
+# hash is unknown: the outer joins below keep the device's row).
+_SESSION_COLUMNS = (
+    StaffSession.id,
+    StaffSession.token_hash,
+    StaffSession.device_id,
+    StaffSession.expires_at,
+    StaffSession.revoked_at,
+    Staff.id,
+    Staff.username,
+    Staff.display_name,
+    Staff.role,
+    Staff.org_unit_id,
+    Staff.active,
+    _STAFF_ORG.path,
+)
+
+_SESSION_BY_TOKEN = (
+    select(*_SESSION_COLUMNS)
+    .select_from(StaffSession)
+    .join(Staff, Staff.id == StaffSession.staff_id)
+    .join(_STAFF_ORG, _STAFF_ORG.id == Staff.org_unit_id)
+    .where(StaffSession.token_hash == bindparam("token_hash"))
+)
+
+# Device and session in one round trip (every signed-in request runs it): the device's row
+# comes back whenever the device is enrolled and active, the session's columns are NULL when
+# the session token is unknown.
+_DEVICE_AND_SESSION = (
+    select(
+        Device.id,
+        Device.kind,
+        Device.org_unit_id,
+        OrgUnit.path,
+        Device.token_hash,
+        *_SESSION_COLUMNS,
+    )
+    .select_from(Device)
+    .join(OrgUnit, OrgUnit.id == Device.org_unit_id)
+    .outerjoin(StaffSession, StaffSession.token_hash == bindparam("session_hash"))
+    .outerjoin(Staff, Staff.id == StaffSession.staff_id)
+    .outerjoin(_STAFF_ORG, _STAFF_ORG.id == Staff.org_unit_id)
+    .where(Device.token_hash == bindparam("device_hash"), Device.active.is_(True))
+)
+
+
+def _signed_in(device: DeviceInfo, row: Sequence[Any]) -> StaffInfo:
+    """The staff member of a session row (:data:`_SESSION_COLUMNS`), once the session is
+    live, on this device, for an active member of staff; else :class:`SessionExpiredError`
+    (the same error whatever the reason, so a caller learns nothing about a token)."""
+    (session_id, session_hash, device_id, expires_at, revoked_at, staff_id, username,
+     display_name, role, org_unit_id, active, org_path) = row  # fmt: skip
+    if (
+        session_id is None
+        or revoked_at is not None
+        or expires_at <= utcnow()
+        or device_id != device.id
+        or not active
+    ):
+        raise SessionExpiredError()
+    return StaffInfo(
+        id=staff_id,
+        username=username,
+        display_name=display_name,
+        role=role,
+        org_unit_id=org_unit_id,
+        org_path=org_path,
+        session_id=session_id,
+        session_token_hash=session_hash,
+    )
+
+
 async def authenticate_session(
     session: AsyncSession, device: DeviceInfo, token: str | None
 ) -> StaffInfo | None:
     """The staff member signed in with ``token`` on this device, None without a token."""
     if not token:
         return None
+    connection = await session.connection()
     row = (
-        await session.execute(
-            select(StaffSession, Staff, OrgUnit.path)
-            .join(Staff, Staff.id == StaffSession.staff_id)
-            .join(OrgUnit, OrgUnit.id == Staff.org_unit_id)
-            .where(StaffSession.token_hash == token_hash(token))
-        )
+        await connection.execute(_SESSION_BY_TOKEN, {"token_hash": token_hash(token)})
     ).one_or_none()
     if row is None:
         raise SessionExpiredError()
-    record, staff, org_path = row
-    if (
-        record.revoked_at is not None
-        or record.expires_at <= utcnow()
-        or record.device_id != device.id
-        or not staff.active
-    ):
-        raise SessionExpiredError()
-    return _staff_info(staff, org_path, record)
+    return _signed_in(device, row)
+
+
+async def authenticate(
+    session: AsyncSession, device_token: str | None, session_token: str | None
+) -> tuple[DeviceInfo, StaffInfo | None]:
+    """The device (:func:`authenticate_device`) and, when a session token is presented, the
+    staff member signed in on it (:func:`authenticate_session`), in one round trip; the
+    same errors, the device's first."""
+    if not session_token:
+        return await authenticate_device(session, device_token), None
+    if not device_token:
+        raise DeviceNotEnrolledError()
+    connection = await session.connection()
+    row = (
+        await connection.execute(
+            _DEVICE_AND_SESSION,
+            {"device_hash": token_hash(device_token), "session_hash": token_hash(session_token)},
+        )
+    ).one_or_none()
+    if row is None:
+        raise DeviceNotEnrolledError()
+    device = DeviceInfo(
+        id=row[0], kind=DeviceKind(row[1]), org_unit_id=row[2], org_path=row[3], token_hash=row[4]
+    )
+    return device, _signed_in(device, row[5:])
 
 
 def _staff_info(staff: Staff, org_path: str, record: StaffSession) -> StaffInfo:
