@@ -696,8 +696,9 @@ class TestRoundTrips:
     async def test_a_fixed_handful_of_statements_whatever_the_number_of_leads(
         self, session: AsyncSession, world: World
     ) -> None:
-        """Customer, visits, credentials, holdings, leads with rules and products, their
-        outcome history, the audit row: seven statements, for one lead or many."""
+        """The customer with their recent visits; credentials, holdings, leads with rules
+        and products and their outcome history together; the audit row: three statements,
+        for one lead or many."""
         mine = await customer(session, MINE)
         principal = await sign_in(session, world.bank, "tablet_bj001", "bj001.wealth1")
         counts = []
@@ -722,7 +723,7 @@ class TestRoundTrips:
                 )  # fmt: skip
             assert len(brief.leads) == n
             counts.append(len(statements))
-        assert counts == [7, 7]
+        assert counts == [3, 3]
 
 
 # --- over HTTP -------------------------------------------------------------------------------

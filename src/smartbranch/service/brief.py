@@ -24,9 +24,11 @@ Leads (defence in depth: the nightly run already applies these, the brief applie
     * at most K leads are suggested per visit (``Settings.leads_per_visit``), the same ones
       to every colleague: the visit keeps the ids it suggested and only fills up to K.
 
-Every brief read writes an audit row. The read is a handful of indexed queries (customer,
-today's visits, credentials, holdings, leads with their rules and products, their outcome
-history, the visit's ticket), built once at import; nothing about a customer is cached.
+Every brief read writes an audit row. The read is two indexed queries built once at import
+(the customer with their recent visits; then credentials, holdings, leads with their rules
+and products and those rules' outcome history as one UNION ALL), plus, when the customer is
+visiting, the visit, its tickets, timeline, needs and hand-offs; nothing about a customer is
+cached.
 """
 
 from __future__ import annotations
@@ -35,12 +37,26 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, Generic, NamedTuple, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, and_, bindparam, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    literal_column,
+    null,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy import (
+    cast as cast_,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import QueryableAttribute, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from smartbranch.analysis.models import AnalysisRun, RunStatus
@@ -189,6 +205,34 @@ def local_today(timezone: str, now: datetime) -> date:
 _Home = aliased(OrgUnit, name="home")
 _Here = aliased(OrgUnit, name="here")
 
+VISITS_READ = 6
+"""Recent visits read per brief: today's (one per outlet, rarely more than one) and the
+last one before, for the long-absence prompt."""
+
+_VISITS = (
+    select(Visit, OrgUnit.path, OrgUnit.code, OrgUnit.timezone)
+    .join(OrgUnit, OrgUnit.id == Visit.outlet_id)
+    .where(Visit.customer_id == bindparam("customer_id"))
+    .order_by(Visit.business_day.desc(), Visit.id.desc())
+    .limit(VISITS_READ)
+)
+
+# The customer's latest visits, found by the customer's number (so that they come in the
+# same round trip as the customer's row).
+_RECENT = (
+    select(Visit.id, Visit.customer_id, Visit.outlet_id, Visit.business_day, Visit.arrived_at)
+    .where(
+        Visit.customer_id
+        == select(Customer.id).where(Customer.number == bindparam("number")).scalar_subquery()
+    )
+    .order_by(Visit.business_day.desc(), Visit.id.desc())
+    .limit(VISITS_READ)
+    .subquery("recent")
+)
+_VisitOutlet = aliased(OrgUnit, name="visit_outlet")
+
+# One row per recent visit (one row with NULL visit columns when there is none), each with
+# the customer's row, and where we are: the device's org unit rides along.
 _CUSTOMER = (
     select(
         Customer.id,
@@ -208,108 +252,159 @@ _CUSTOMER = (
         _Here.code,
         _Here.city,
         _Here.timezone,
+        _RECENT.c.id,
+        _RECENT.c.outlet_id,
+        _RECENT.c.business_day,
+        _RECENT.c.arrived_at,
+        _VisitOutlet.path,
+        _VisitOutlet.code,
+        _VisitOutlet.timezone,
     )
     .select_from(Customer)
     .join(_Home, _Home.id == Customer.home_outlet_id)
-    # The device's org unit rides along: one round trip for the customer and where we are.
     .join(_Here, _Here.id == bindparam("here_id"))
     .outerjoin(CustomerProfile, CustomerProfile.customer_id == Customer.id)
+    .outerjoin(_RECENT, _RECENT.c.customer_id == Customer.id)
+    .outerjoin(_VisitOutlet, _VisitOutlet.id == _RECENT.c.outlet_id)
     .where(Customer.number == bindparam("number"))
+    .order_by(_RECENT.c.business_day.desc(), _RECENT.c.id.desc())
 )
 
-VISITS_READ = 6
-"""Recent visits read per brief: today's (one per outlet, rarely more than one) and the
-last one before, for the long-absence prompt."""
+# --- the customer's records, in one round trip ---------------------------------------------
+# Credentials, holdings, the serving run's leads (with their rules and products) and the
+# outcome history of those leads' rules come back as one UNION ALL: each row is tagged with
+# what it is and fills only its own columns (the others are NULL, typed so that every
+# branch's values are read back the same way). Each kind is put in order in Python.
 
-_VISITS = (
-    select(Visit, OrgUnit.path, OrgUnit.code, OrgUnit.timezone)
-    .join(OrgUnit, OrgUnit.id == Visit.outlet_id)
-    .where(Visit.customer_id == bindparam("customer_id"))
-    .order_by(Visit.business_day.desc(), Visit.id.desc())
-    .limit(VISITS_READ)
+_CREDENTIAL_COLUMNS: tuple[QueryableAttribute[Any], ...] = (
+    Credential.id,
+    Credential.kind,
+    Credential.masked,
+    Credential.status,
 )
-
-_CREDENTIALS = (
-    select(Credential.kind, Credential.masked, Credential.status)
-    .where(Credential.customer_id == bindparam("customer_id"))
-    .order_by(Credential.id)
+_HOLDING_COLUMNS: tuple[QueryableAttribute[Any], ...] = (
+    HoldingRow.id,
+    HoldingRow.category,
+    HoldingRow.balance,
+    HoldingRow.maturity_on,
+    Product.name,
+    Product.name_en,
 )
+_LEAD_COLUMNS: tuple[QueryableAttribute[Any], ...] = (
+    AnalysisRun.id,
+    Lead.id,
+    Lead.rule_id,
+    Lead.product_code,
+    Lead.rank,
+    Lead.priority,
+    Lead.status,
+    Lead.valid_from,
+    Lead.valid_until,
+    Lead.script_zh,
+    Lead.script_en,
+    LeadRule.code,
+    LeadRule.name,
+    LeadRule.name_en,
+    LeadRule.family,
+    LeadRule.channels,
+    LeadRule.roles,
+    LeadRule.cooldown_days,
+    LeadRule.max_presentations,
+    LeadRule.active,
+    Product.name,
+    Product.name_en,
+    Product.category,
+    Product.risk_level,
+    Product.sold_on_the_spot,
+)
+_HISTORY_COLUMNS: tuple[QueryableAttribute[Any], ...] = (
+    Outcome.id,
+    Outcome.rule_id,
+    Outcome.kind,
+    Outcome.reason_code,
+    Outcome.recorded_at,
+    Outcome.follow_up_on,
+    Outcome.staff_id,
+    Staff.display_name,
+    Staff.role,
+)
+_GROUPS = (_CREDENTIAL_COLUMNS, _HOLDING_COLUMNS, _LEAD_COLUMNS, _HISTORY_COLUMNS)
+_CREDENTIAL, _HOLDING, _LEAD, _HISTORY = range(len(_GROUPS))
+_OFFSETS = [1 + sum(len(g) for g in _GROUPS[:i]) for i in range(len(_GROUPS) + 1)]
+"""Where each kind's columns start in a record row (after the tag), and where they end."""
 
-_HOLDINGS = (
-    select(
-        HoldingRow.category,
-        HoldingRow.balance,
-        HoldingRow.maturity_on,
-        Product.name,
-        Product.name_en,
+
+def _tagged(tag: int) -> list[ColumnElement[Any]]:
+    """The select list of one branch: its tag, its own columns, NULLs cast to the other
+    columns' types for the rest (PostgreSQL matches the branches' types pair by pair, so an
+    untyped NULL would not do)."""
+    columns: list[ColumnElement[Any]] = [literal_column(str(tag)).label("tag")]
+    for index, group in enumerate(_GROUPS):
+        for position, column in enumerate(group):
+            name = f"c{index}_{position}"
+            own = column.expression if index == tag else cast_(null(), column.type)
+            columns.append(own.label(name))
+    return columns
+
+
+def _shown_leads(*columns: ColumnElement[Any] | QueryableAttribute[Any]) -> Select[Any]:
+    """The serving run's leads of the customer that a brief lists (outer-joined from the run,
+    so that the run's id comes back even when the customer has none)."""
+    return (
+        select(*columns)
+        .select_from(AnalysisRun)
+        .outerjoin(
+            Lead,
+            and_(
+                Lead.run_id == AnalysisRun.id,
+                Lead.customer_id == bindparam("customer_id"),
+                Lead.status.in_([str(s) for s in SHOWN_STATUSES]),
+            ),
+        )
+        .where(AnalysisRun.status == RunStatus.PUBLISHED)
     )
+
+
+_RECORDS = union_all(
+    select(*_tagged(_CREDENTIAL)).where(Credential.customer_id == bindparam("customer_id")),
+    select(*_tagged(_HOLDING))
+    .select_from(HoldingRow)
     .join(Product, Product.code == HoldingRow.product_code)
-    .where(HoldingRow.customer_id == bindparam("customer_id"))
-    .order_by(HoldingRow.maturity_on, HoldingRow.id)
-)
-
-# From the serving run (outer join: its id comes back even when the customer has no lead).
-_LEADS = (
-    select(
-        AnalysisRun.id,
-        Lead.id,
-        Lead.rule_id,
-        Lead.product_code,
-        Lead.rank,
-        Lead.priority,
-        Lead.status,
-        Lead.valid_from,
-        Lead.valid_until,
-        Lead.script_zh,
-        Lead.script_en,
-        LeadRule.code,
-        LeadRule.name,
-        LeadRule.name_en,
-        LeadRule.family,
-        LeadRule.channels,
-        LeadRule.roles,
-        LeadRule.cooldown_days,
-        LeadRule.max_presentations,
-        LeadRule.active,
-        Product.name,
-        Product.name_en,
-        Product.category,
-        Product.risk_level,
-        Product.sold_on_the_spot,
-    )
-    .select_from(AnalysisRun)
-    .outerjoin(
-        Lead,
-        and_(
-            Lead.run_id == AnalysisRun.id,
-            Lead.customer_id == bindparam("customer_id"),
-            Lead.status.in_([str(s) for s in SHOWN_STATUSES]),
-        ),
-    )
+    .where(HoldingRow.customer_id == bindparam("customer_id")),
+    _shown_leads(*_tagged(_LEAD))
     .outerjoin(LeadRule, LeadRule.id == Lead.rule_id)
-    .outerjoin(Product, Product.code == Lead.product_code)
-    .where(AnalysisRun.status == RunStatus.PUBLISHED)
-    .order_by(Lead.rank, Lead.priority.desc(), Lead.id)
-)
-
-_HISTORY = (
-    select(
-        Outcome.rule_id,
-        Outcome.kind,
-        Outcome.reason_code,
-        Outcome.recorded_at,
-        Outcome.follow_up_on,
-        Outcome.staff_id,
-        Staff.display_name,
-        Staff.role,
-    )
+    .outerjoin(Product, Product.code == Lead.product_code),
+    # The history of every rule the customer has a shown lead of, whatever the number of
+    # leads: no second round trip after the leads.
+    select(*_tagged(_HISTORY))
+    .select_from(Outcome)
     .outerjoin(Staff, Staff.id == Outcome.staff_id)
     .where(
         Outcome.customer_id == bindparam("customer_id"),
-        Outcome.rule_id.in_(bindparam("rule_ids", expanding=True)),
-    )
-    .order_by(Outcome.recorded_at, Outcome.id)
+        Outcome.rule_id.in_(_shown_leads(Lead.rule_id).where(Lead.id.is_not(None))),
+    ),
 )
+
+
+def _ordered(
+    rows: Sequence[Sequence[Any]],
+) -> tuple[list[Sequence[Any]], list[Sequence[Any]], list[Sequence[Any]], list[Sequence[Any]]]:
+    """The record rows split by kind, each kind's columns only, in the order each kind is
+    read in: credentials as issued, holdings by maturity, leads best first, history oldest
+    first."""
+    kinds: list[list[Sequence[Any]]] = [[] for _ in _GROUPS]
+    for row in rows:
+        tag = row[0]
+        kinds[tag].append(row[_OFFSETS[tag] : _OFFSETS[tag + 1]])
+    credentials, holdings, leads, history = kinds
+    credentials.sort(key=lambda r: r[0])
+    # Only dated holdings are ordered by date in what the brief shows (the maturities).
+    holdings.sort(key=lambda r: (r[3] is None, r[3] or date.min, r[0]))
+    # The run's row without a lead comes alone (outer join), so its NULLs never meet a lead.
+    leads.sort(key=lambda r: (r[4] or 0, -(r[5] or 0.0), r[1] or 0))
+    history.sort(key=lambda r: (r[4], r[0]))
+    return credentials, holdings, leads, history
+
 
 _TICKETS = select(
     Ticket.id, Ticket.number, Ticket.status, Ticket.issued_at, Ticket.queued_at, Ticket.called_at
@@ -333,22 +428,36 @@ _SET_SUGGESTED = (
 # --- scope ---------------------------------------------------------------------------------
 
 
+V = TypeVar("V")
+"""A visit: an ORM :class:`Visit` (outcomes), or a :class:`VisitRef` (the brief)."""
+
+
+class VisitRef(NamedTuple):
+    """A visit as the brief reads it (plain columns; the visit it is about is then loaded
+    as an object, for its timeline)."""
+
+    id: int
+    outlet_id: int
+    business_day: date
+    arrived_at: datetime
+
+
 @dataclass(frozen=True, slots=True)
-class TodayVisit:
+class TodayVisit(Generic[V]):
     """One of the customer's visits today, with where it is."""
 
-    visit: Visit
+    visit: V
     outlet_code: str
     outlet_path: str
 
 
 def split_visits(
     rows: Sequence[Sequence[Any]], now: datetime, here_today: date
-) -> tuple[list[TodayVisit], date | None]:
+) -> tuple[list[TodayVisit[Any]], date | None]:
     """Today's visits (each by its outlet's own local date) and the day of the latest visit
-    before today, from ``(Visit, outlet path, outlet code, outlet timezone)`` rows, newest
+    before today, from ``(visit, outlet path, outlet code, outlet timezone)`` rows, newest
     first."""
-    today: list[TodayVisit] = []
+    today: list[TodayVisit[Any]] = []
     before: date | None = None
     for visit, path, code, tz in rows:
         if visit.business_day == local_today(tz, now):
@@ -358,22 +467,22 @@ def split_visits(
     return today, before
 
 
-def in_scope(home_path: str, visits_today: Sequence[TodayVisit], scope: str) -> bool:
+def in_scope(home_path: str, visits_today: Sequence[TodayVisit[Any]], scope: str) -> bool:
     """Whether staff of subtree ``scope`` may serve the customer: a home outlet in their
     subtree, or a visit today at an outlet of it."""
     return within(home_path, scope) or any(within(v.outlet_path, scope) for v in visits_today)
 
 
 def pick_visit(
-    visits_today: Sequence[TodayVisit], here_id: int, home_in_scope: bool, scope: str
-) -> TodayVisit | None:
+    visits_today: Sequence[TodayVisit[V]], here_id: int, home_in_scope: bool, scope: str
+) -> TodayVisit[V] | None:
     """The visit a brief is about: the one at the caller's outlet, else the latest one the
     caller may see (any outlet for their own customers, their subtree's for visitors)."""
     for today in visits_today:
-        if today.visit.outlet_id == here_id:
+        if cast(Any, today.visit).outlet_id == here_id:
             return today
     seen = [v for v in visits_today if home_in_scope or within(v.outlet_path, scope)]
-    return max(seen, key=lambda v: v.visit.arrived_at, default=None)
+    return max(seen, key=lambda v: cast(datetime, cast(Any, v.visit).arrived_at), default=None)
 
 
 # --- care prompts ---------------------------------------------------------------------------
@@ -623,7 +732,8 @@ def next_tier_gap(
 
 async def _visit_out(
     conn: AsyncConnection,
-    today: TodayVisit,
+    visit: Visit,
+    outlet_code: str,
     *,
     number: str,
     name: str,
@@ -632,7 +742,6 @@ async def _visit_out(
     locale: str,
     now: datetime,
 ) -> VisitOut:
-    visit = today.visit
     tickets = (
         await conn.execute(
             _TICKETS,
@@ -655,7 +764,7 @@ async def _visit_out(
     tier = Tier(visit.tier)
     return VisitOut(
         id=visit.id,
-        outlet_code=today.outlet_code,
+        outlet_code=outlet_code,
         customer_number=number,
         customer_name=name,
         tier=tier,
@@ -678,7 +787,7 @@ class Served:
     """Who a customer is to a member of staff who may serve them (see :func:`serve_scope`)."""
 
     customer_id: int
-    visits_today: list[TodayVisit]
+    visits_today: list[TodayVisit[Visit]]
     last_visit_before: date | None
     home_in_scope: bool
 
@@ -729,31 +838,41 @@ async def customer_brief(
     # its timeline).
     await session.flush()  # what this unit of work changed so far is part of the picture
     conn = await session.connection()
-    row = (
+    rows = (
         await conn.execute(_CUSTOMER, {"number": number, "here_id": principal.device.org_unit_id})
-    ).first()
-    if row is None:
+    ).all()
+    if not rows:
         raise CustomerNumberNotFoundError(number=number)
+    first: Sequence[Any] = rows[0]
     (customer_id, _number, name, gender, birth_date, phone, home_city, manager_id,
      risk_tolerance, home_path, home_code, tier_value, aum, here_id, _here_code, here_city,
-     here_tz) = row  # fmt: skip
+     here_tz) = first[:17]  # fmt: skip
     tz = ZoneInfo(here_tz)
     today = now.astimezone(tz).date()
-    served = await serve_scope(session, staff, customer_id, home_path, now=now, here_today=today)
-    picked = pick_visit(served.visits_today, here_id, served.home_in_scope, staff.org_path)
-    visit = picked.visit if picked is not None else None
+    visits_today, last_visit_before = split_visits(
+        [(VisitRef(*r[17:21]), *r[21:24]) for r in cast(list[Sequence[Any]], rows) if r[17]],
+        now,
+        today,
+    )
+    if not in_scope(home_path, visits_today, staff.org_path):
+        raise CustomerOutOfScopeError()
+    home_in_scope = within(home_path, staff.org_path)
+    picked = pick_visit(visits_today, here_id, home_in_scope, staff.org_path)
+    # The visit the brief is about, as an object (its timeline reads it; the suggested
+    # leads are kept on it).
+    visit = await session.get(Visit, picked.visit.id) if picked is not None else None
 
-    params = {"customer_id": customer_id}
+    credential_rows, holding_rows, lead_rows, history_rows = _ordered(
+        (await conn.execute(_RECORDS, {"customer_id": customer_id})).all()
+    )
     credentials = [
         CredentialOut(kind=kind, masked=shown_credential(kind, masked, disclosure), status=status)
-        for kind, masked, status in await conn.execute(_CREDENTIALS, params)
+        for _id, kind, masked, status in credential_rows
     ]
     by_category: dict[str, Decimal] = {}
     maturities: list[Maturity] = []
     horizon = today + timedelta(days=MATURITY_DAYS)
-    for category, balance, maturity_on, product_name, product_name_en in await conn.execute(
-        _HOLDINGS, params
-    ):
+    for _id, category, balance, maturity_on, product_name, product_name_en in holding_rows:
         if category in ASSET_CATEGORIES:
             by_category[category] = by_category.get(category, Decimal(0)) + balance
         if maturity_on is not None and today <= maturity_on <= horizon:
@@ -778,26 +897,16 @@ async def customer_brief(
         home_city=home_city,
         here_city=here_city,
         maturities=maturities,
-        last_visit_before=served.last_visit_before,
+        last_visit_before=last_visit_before,
     )
 
-    lead_rows = (await conn.execute(_LEADS, params)).all()
     run_id: str | None = lead_rows[0][0] if lead_rows else None
-    rule_ids = sorted({r[2] for r in lead_rows if r[1] is not None})
     history: dict[int, list[_Past]] = {}
-    if rule_ids:
-        for h in await conn.execute(_HISTORY, {"customer_id": customer_id, "rule_ids": rule_ids}):
-            history.setdefault(h.rule_id, []).append(
-                _Past(
-                    h.kind,
-                    h.reason_code,
-                    h.recorded_at,
-                    h.follow_up_on,
-                    h.staff_id,
-                    h.display_name,
-                    h.role,
-                )
-            )
+    for (_id, rule_id, kind, reason_code, recorded_at, follow_up_on, staff_id, staff_name,
+         role) in history_rows:  # fmt: skip
+        history.setdefault(rule_id, []).append(
+            _Past(kind, reason_code, recorded_at, follow_up_on, staff_id, staff_name, role)
+        )
     candidates = _sort_leads(
         lead_rows,
         history,
@@ -827,7 +936,8 @@ async def customer_brief(
         open_handoffs = len(handoffs)
         visit_out = await _visit_out(
             conn,
-            picked,
+            visit,
+            picked.outlet_code,
             number=number,
             name=shown,
             care=care,
