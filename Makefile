@@ -6,6 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 
 .PHONY: install demo test test-postgres lint format i18n bench clean
 
@@ -25,10 +26,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-## The suite again on PostgreSQL; the Spark-engine tests do not touch the database, so they
-## run once, in `make test`.
+## The suite again on PostgreSQL, with the browser tests' server announcing events through
+## Redis; the Spark-engine tests do not touch the database, so they run once, in `make test`.
 test-postgres: $(STAMP)
-	SMARTBRANCH_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -m "not spark"
+	SMARTBRANCH_TEST_DATABASE_URL=$(PG_TEST_URL) SMARTBRANCH_TEST_REDIS_URL=$(REDIS_TEST_URL) \
+	  $(BIN)/python -m pytest -m "not spark"
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from smartbranch.db import begin_write
 from smartbranch.errors import AppError
 from smartbranch.i18n import N_, negotiate_locale, translate
 from smartbranch.logs import get_logger
@@ -36,6 +37,18 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 # scope="function": the commit happens before the response leaves, so an acknowledged
 # write is a committed write.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def write_session(session: SessionDep) -> AsyncSession:
+    """The request's unit of work, begun as a writer: on SQLite a unit of work that reads
+    and then writes under contention would otherwise fail with ``database is locked``
+    rather than wait (a no-op on PostgreSQL, where row locks do the job)."""
+    await begin_write(session)
+    return session
+
+
+#: Declare it before the principal in a route, so the write lock is taken first.
+WriteSessionDep = Annotated[AsyncSession, Depends(write_session)]
 
 
 async def get_settings_dep(request: Request) -> Settings:

@@ -163,6 +163,12 @@ def _server_environment(settings: Settings, database: LiveDatabase) -> dict[str,
     )
     if database.schema:
         env["LIVE_SERVER_SCHEMA"] = database.schema
+    # With SMARTBRANCH_TEST_REDIS_URL (``make test-postgres``, so CI's PostgreSQL pass) the
+    # server announces events through Redis pub/sub, on a channel of its own.
+    redis_url = os.environ.get("SMARTBRANCH_TEST_REDIS_URL")
+    if redis_url:
+        env["SMARTBRANCH_REDIS_URL"] = redis_url
+        env["SMARTBRANCH_REDIS_CHANNEL"] = f"smartbranch:browser:{secrets.token_hex(6)}"
     return env
 
 

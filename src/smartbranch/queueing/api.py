@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Response, status
+from fastapi import APIRouter, Header, Response, status
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,14 +28,13 @@ from smartbranch.auth.service import DeviceKindNotAllowedError, Principal, Sessi
 from smartbranch.customers.models import Customer, Tier
 from smartbranch.customers.service import CustomerNumberNotFoundError, DeviceOutletMismatchError
 from smartbranch.customers.tiers import TIER_LABELS
-from smartbranch.db import begin_write
 from smartbranch.errors import (
     AppError,
     CSRFError,
     DeviceNotEnrolledError,
     NotAuthenticatedError,
 )
-from smartbranch.http import LocaleDep, SessionDep, error_responses
+from smartbranch.http import LocaleDep, SessionDep, WriteSessionDep, error_responses
 from smartbranch.i18n import translate
 from smartbranch.orgs.models import Role
 from smartbranch.orgs.service import OutletNotFoundError, within
@@ -66,13 +65,6 @@ from smartbranch.queueing.service.common import layout_of, service_codes
 router = APIRouter(prefix="/outlets/{outlet}", tags=["queue"])
 
 
-async def write_session(session: SessionDep) -> AsyncSession:
-    """The request's unit of work, begun as a writer."""
-    await begin_write(session)
-    return session
-
-
-WriteSessionDep = Annotated[AsyncSession, Depends(write_session)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=64)]
 
 FRONT_ROLES = COUNTER_ROLES | {Role.ACCOUNT_MANAGER}

@@ -31,7 +31,13 @@ from smartbranch.errors import (
     ForbiddenError,
     NotAuthenticatedError,
 )
-from smartbranch.http import LocaleDep, SessionDep, SettingsDep, error_responses
+from smartbranch.http import (
+    LocaleDep,
+    SessionDep,
+    SettingsDep,
+    WriteSessionDep,
+    error_responses,
+)
 from smartbranch.i18n import N_, translate
 from smartbranch.orgs.models import OrgUnit, Role
 from smartbranch.orgs.service import OutletNotFoundError, get_outlet_by_code, within
@@ -85,7 +91,7 @@ IDENTIFY_ERRORS = (
 async def identify(
     body: IdentifyRequest,
     request: Request,
-    session: SessionDep,
+    session: WriteSessionDep,
     principal: PrincipalDep,
     settings: SettingsDep,
     locale: LocaleDep,

@@ -24,10 +24,10 @@ from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
 from smartbranch.errors import AppError
+from smartbranch.http import WriteSessionDep
 from smartbranch.i18n import N_, translate
 from smartbranch.queueing import panel
 from smartbranch.queueing import service as queue
-from smartbranch.queueing.api import WriteSessionDep
 from smartbranch.queueing.errors import TransferTargetMissingError
 from smartbranch.queueing.policy import describe
 from smartbranch.service.brief import customer_brief

@@ -25,7 +25,7 @@ from smartbranch.credentials import CredentialHasher, CredentialInvalidError, Cr
 from smartbranch.customers import service as customers
 from smartbranch.customers.models import Tier
 from smartbranch.customers.tiers import TIER_LABELS
-from smartbranch.http import SessionDep, SettingsDep
+from smartbranch.http import SessionDep, SettingsDep, WriteSessionDep
 from smartbranch.i18n import translate
 from smartbranch.orgs.service import get_outlet_by_code
 from smartbranch.queueing import service as queue
@@ -160,7 +160,7 @@ async def kiosk_page(
 )
 async def identify(
     request: Request,
-    session: SessionDep,
+    session: WriteSessionDep,
     settings: SettingsDep,
     locale: PageLocaleDep,
     screen: KioskScreenDep,
@@ -209,7 +209,7 @@ async def identify(
 )
 async def take_ticket(
     request: Request,
-    session: SessionDep,
+    session: WriteSessionDep,
     settings: SettingsDep,
     locale: PageLocaleDep,
     screen: KioskScreenDep,

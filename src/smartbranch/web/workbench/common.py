@@ -9,17 +9,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import Depends, Request
+from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
 from smartbranch.auth.service import Principal
-from smartbranch.db import begin_write
 from smartbranch.errors import AppError, ForbiddenError
-from smartbranch.http import SessionDep
+from smartbranch.http import WriteSessionDep as WriteSessionDep
 from smartbranch.i18n import N_
 from smartbranch.orgs.models import OrgKind, Role
 from smartbranch.orgs.service import get_org_by_code
@@ -55,17 +54,6 @@ class WorkbenchRoleError(ForbiddenError):
 class NoOutletError(ForbiddenError):
     code = "workbench_no_outlet"
     message = N_("The lobby overview is for staff of an outlet.")
-
-
-async def write_session(session: SessionDep) -> AsyncSession:
-    """The request's unit of work, begun as a writer (SQLite serialises writers instead
-    of failing a read-then-write unit of work with ``database is locked``)."""
-    await begin_write(session)
-    return session
-
-
-#: Declare before the principal in a route, so the write lock is taken first.
-WriteSessionDep = Annotated[AsyncSession, Depends(write_session)]
 
 
 def require_role(principal: Principal, roles: frozenset[Role]) -> None:
