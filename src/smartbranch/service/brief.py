@@ -836,7 +836,10 @@ async def customer_brief(
     # Core statements on the session's connection (same transaction): plain rows, no ORM
     # identity map to fill on this hot path (the visit alone is loaded as an object, for
     # its timeline).
-    await session.flush()  # what this unit of work changed so far is part of the picture
+    if session.new or session.dirty or session.deleted:
+        # What this unit of work changed so far is part of the picture (asked first: an
+        # empty flush still costs a trip through the session's machinery).
+        await session.flush()
     conn = await session.connection()
     rows = (
         await conn.execute(_CUSTOMER, {"number": number, "here_id": principal.device.org_unit_id})
