@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
 from smartbranch.auth.models import (
@@ -352,10 +352,13 @@ async def record_audit(
     purpose: str = "",
     detail: dict[str, Any] | None = None,
     at: datetime | None = None,
+    connection: AsyncConnection | None = None,
 ) -> None:
     """Write an audit row for a read of a customer's record, in the caller's unit of work
-    (so the read and its audit row commit, or roll back, together)."""
-    connection = await session.connection()
+    (so the read and its audit row commit, or roll back, together). ``connection``: the
+    session's connection, when the caller holds it already (saves asking the session)."""
+    if connection is None:
+        connection = await session.connection()
     await connection.execute(
         _INSERT_AUDIT,
         {

@@ -963,6 +963,7 @@ async def customer_brief(
             "visit_id": visit.id if visit is not None else None,
         },
         at=now,
+        connection=conn,
     )
     return Brief(
         channel=cast(Channel, channel),
