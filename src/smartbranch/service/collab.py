@@ -239,27 +239,8 @@ async def load_visit(session: AsyncSession, principal: Principal, visit_id: int)
     their part of the bank — or they are the customer's own account manager, who follows
     their customers wherever they come in."""
     staff = _serving_staff(principal)
-    row = (
-        await session.execute(
-            select(
-                Visit,
-                OrgUnit.path,
-                OrgUnit.code,
-                OrgUnit.timezone,
-                Customer.number,
-                Customer.name,
-                Customer.account_manager_id,
-            )
-            .join(OrgUnit, OrgUnit.id == Visit.outlet_id)
-            .join(Customer, Customer.id == Visit.customer_id)
-            .where(Visit.id == visit_id)
-        )
-    ).one_or_none()
-    if row is None:
-        raise VisitNotFoundError(visit_id=visit_id)
-    visit, path, code, timezone, number, name, manager_id = row
-    context = VisitContext(visit, path, code, ZoneInfo(timezone), number, name, manager_id)
-    if not within(path, staff.org_path) and manager_id != staff.id:
+    context = await _visit_context(session, visit_id)
+    if not within(context.outlet_path, staff.org_path) and context.account_manager_id != staff.id:
         raise VisitOutOfScopeError()
     return context
 
@@ -735,6 +716,7 @@ async def _locked_handoff(
 
 
 async def _visit_context(session: AsyncSession, visit_id: int) -> VisitContext:
+    """The visit with its outlet and customer, or :class:`VisitNotFoundError`."""
     row = (
         await session.execute(
             select(
@@ -750,7 +732,9 @@ async def _visit_context(session: AsyncSession, visit_id: int) -> VisitContext:
             .join(Customer, Customer.id == Visit.customer_id)
             .where(Visit.id == visit_id)
         )
-    ).one()
+    ).one_or_none()
+    if row is None:
+        raise VisitNotFoundError(visit_id=visit_id)
     visit, path, code, timezone, number, name, manager_id = row
     return VisitContext(visit, path, code, ZoneInfo(timezone), number, name, manager_id)
 
