@@ -32,6 +32,7 @@ from smartbranch.analysis.cli import scoring_app
 from smartbranch.catalog.cli import catalog_app
 from smartbranch.db import create_engine, create_sessionmaker, unit_of_work
 from smartbranch.errors import AppError
+from smartbranch.service.cli import events_app
 from smartbranch.settings import Settings, get_settings
 
 app = typer.Typer(help="smartbranch: branch intelligence for retail banks.", no_args_is_help=True)
@@ -43,6 +44,7 @@ app.add_typer(devices_app, name="devices")
 app.add_typer(staff_app, name="staff")
 app.add_typer(scoring_app, name="scoring")
 app.add_typer(catalog_app, name="catalog")
+app.add_typer(events_app, name="events")
 rules_app = typer.Typer(help="Lead rules.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 simulate_app = typer.Typer(

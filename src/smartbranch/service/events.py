@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smartbranch import bus
@@ -101,3 +101,13 @@ async def events_after(
 async def latest_event_id(session: AsyncSession) -> int:
     """The newest stored event id (where a fresh device's stream starts)."""
     return int(await session.scalar(select(func.coalesce(func.max(StaffEvent.id), 0))) or 0)
+
+
+async def prune(session: AsyncSession, before: datetime) -> int:
+    """Delete the events stored before ``before`` with their recipient rows; returns how
+    many events went. A device offline for longer than the retention catches up with the
+    pages' own state, not the stream (the lobby and customer pages read the database)."""
+    old = select(StaffEvent.id).where(StaffEvent.at < before).scalar_subquery()
+    await session.execute(delete(StaffEventRecipient).where(StaffEventRecipient.event_id.in_(old)))
+    result = await session.execute(delete(StaffEvent).where(StaffEvent.at < before))
+    return int(getattr(result, "rowcount", 0) or 0)
